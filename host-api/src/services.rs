@@ -1,0 +1,258 @@
+//! The backend seam: what the host functions need from the embedder.
+
+use std::fmt;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha512};
+
+/// The platform that vouches for the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Platform {
+    /// Simulated attester: no hardware protection. Never accepted in production.
+    Sim,
+    /// AMD SEV-SNP.
+    SevSnp,
+    /// Intel TDX.
+    Tdx,
+}
+
+impl Platform {
+    /// The platform's name as it appears in every output: `sim`, `sev-snp` or `tdx`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Sim => "sim",
+            Platform::SevSnp => "sev-snp",
+            Platform::Tdx => "tdx",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Signature algorithms a workload key can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// Ed25519 (RFC 8032), raw 64-byte signatures.
+    Ed25519,
+    /// ECDSA P-256 with SHA-256, DER signatures.
+    EcdsaP256,
+}
+
+impl Algorithm {
+    /// The algorithm's name: `ed25519` or `ecdsa-p256`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "ed25519",
+            Algorithm::EcdsaP256 => "ecdsa-p256",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The identity granted to one running workload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadIdentity {
+    /// The SPIFFE ID granted by policy.
+    pub spiffe_id: String,
+    /// SHA-384 workload measurement (module digest + canonical manifest).
+    pub workload_measurement: [u8; 48],
+    /// SHA-384 of the component's bytes.
+    pub module_digest: [u8; 48],
+    /// The platform the host runs on.
+    pub platform: Platform,
+}
+
+/// A key name a guest asked for, checked: 1 to [`KeyName::MAX_LEN`] bytes of
+/// `[A-Za-z0-9._-]`, not starting with a dot.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct KeyName(String);
+
+/// Why a key name was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyNameError {
+    /// Empty, or longer than [`KeyName::MAX_LEN`].
+    #[error("key name must be 1 to {max} bytes long, got {len}", max = KeyName::MAX_LEN)]
+    Length {
+        /// The length that was given.
+        len: usize,
+    },
+    /// A character outside `[A-Za-z0-9._-]`, or a leading dot.
+    #[error("key name may only hold A-Z a-z 0-9 . _ - and may not start with '.'")]
+    Charset,
+}
+
+impl KeyName {
+    /// Longest key name, in bytes.
+    pub const MAX_LEN: usize = 64;
+
+    /// Parses a guest-supplied key name.
+    pub fn parse(name: &str) -> Result<Self, KeyNameError> {
+        if name.is_empty() || name.len() > Self::MAX_LEN {
+            return Err(KeyNameError::Length { len: name.len() });
+        }
+        let ok = name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !ok || name.starts_with('.') {
+            return Err(KeyNameError::Charset);
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for KeyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A host call, as presented to [`WorkloadServices::authorize`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Call<'a> {
+    /// `signing-key.open` for this name and algorithm.
+    OpenKey(&'a KeyName, Algorithm),
+    /// `signing-key.sign` with this key.
+    Sign(&'a KeyName),
+    /// `signing.verify`.
+    Verify,
+    /// `attestation.attest` bound to this key.
+    Attest(&'a KeyName),
+}
+
+impl fmt::Display for Call<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Call::OpenKey(name, alg) => write!(f, "signing.open({name}, {alg})"),
+            Call::Sign(name) => write!(f, "signing.sign({name})"),
+            Call::Verify => f.write_str("signing.verify"),
+            Call::Attest(name) => write!(f, "attestation.attest({name})"),
+        }
+    }
+}
+
+/// An error a host call reports to the guest (as the WIT `error` variant).
+///
+/// Messages name what was wrong; they must never carry key material or secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// Policy refused the call.
+    #[error("denied: {0}")]
+    Denied(String),
+    /// An argument was malformed or out of bounds.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A per-workload limit was reached.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
+    /// The backend could not serve the call.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A private key held by the host. Implementations keep the key's bytes to
+/// themselves; only the public key and signatures come out.
+pub trait KeyHandle: Send + Sync {
+    /// The key's algorithm.
+    fn algorithm(&self) -> Algorithm;
+    /// The public key as DER SubjectPublicKeyInfo.
+    fn public_key_der(&self) -> &[u8];
+    /// Signs `message` (already checked against [`crate::Limits`]).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, ServiceError>;
+}
+
+/// What the host functions need from the embedder: policy, keys, evidence.
+///
+/// Every method may be called concurrently from many workloads.
+pub trait WorkloadServices: Send + Sync {
+    /// Decides whether `identity` may make `call` now. Called before every
+    /// host call except `identity.get`, so a revocation takes effect on the next call.
+    fn authorize(&self, identity: &WorkloadIdentity, call: Call<'_>) -> Result<(), ServiceError>;
+
+    /// Opens (creating on first use) the key `name` with `algorithm` bound to `identity`.
+    fn open_key(
+        &self,
+        identity: &WorkloadIdentity,
+        name: &KeyName,
+        algorithm: Algorithm,
+    ) -> Result<Arc<dyn KeyHandle>, ServiceError>;
+
+    /// Verifies a signature with a DER SubjectPublicKeyInfo.
+    fn verify(
+        &self,
+        algorithm: Algorithm,
+        public_key_der: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, ServiceError>;
+
+    /// Produces platform evidence carrying `report_data`.
+    fn attest(
+        &self,
+        identity: &WorkloadIdentity,
+        report_data: &[u8; 64],
+    ) -> Result<Vec<u8>, ServiceError>;
+}
+
+/// Domain tag for workload evidence (see [`report_data`]).
+pub const REPORT_DATA_DOMAIN_TAG: &[u8] = b"tessera:report-data:v1";
+
+/// REPORT_DATA for workload evidence:
+/// `SHA-512("tessera:report-data:v1" ‖ 0x00 ‖ measurement ‖ key SPKI ‖ nonce)`.
+///
+/// The tag is followed by a zero byte so that no tag is a prefix of another;
+/// the measurement has a fixed length; the SPKI is self-delimiting DER; the
+/// nonce takes the rest.
+pub fn report_data(workload_measurement: &[u8; 48], key_spki_der: &[u8], nonce: &[u8]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    h.update(REPORT_DATA_DOMAIN_TAG);
+    h.update([0u8]);
+    h.update(workload_measurement);
+    h.update(key_spki_der);
+    h.update(nonce);
+    h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_names_reject_traversal_and_bounds() {
+        assert!(KeyName::parse("default").is_ok());
+        assert!(KeyName::parse("a.b_c-9").is_ok());
+        assert_eq!(KeyName::parse(""), Err(KeyNameError::Length { len: 0 }));
+        assert_eq!(KeyName::parse("../etc/passwd"), Err(KeyNameError::Charset));
+        assert_eq!(KeyName::parse(".hidden"), Err(KeyNameError::Charset));
+        assert_eq!(KeyName::parse("é"), Err(KeyNameError::Charset));
+        let long = "a".repeat(KeyName::MAX_LEN + 1);
+        assert!(matches!(KeyName::parse(&long), Err(KeyNameError::Length { .. })));
+    }
+
+    #[test]
+    fn report_data_binds_every_input() {
+        let base = report_data(&[1; 48], b"spki", b"nonce");
+        assert_ne!(base, report_data(&[2; 48], b"spki", b"nonce"));
+        assert_ne!(base, report_data(&[1; 48], b"spkj", b"nonce"));
+        assert_ne!(base, report_data(&[1; 48], b"spki", b"nonc"));
+        assert_eq!(base, report_data(&[1; 48], b"spki", b"nonce"));
+    }
+}

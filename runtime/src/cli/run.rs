@@ -1,0 +1,98 @@
+//! `tessera run`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tessera_runtime::audit::{AuditSink, JsonLinesAudit, NullAudit};
+use tessera_runtime::policy::{DevPolicy, GrantsPolicy, Policy};
+use tessera_runtime::{MAX_WASM_LEN, RunError, Runtime, RuntimeConfig, Stdio};
+
+use super::{Exit, bad_input, load_manifest, read_bounded};
+
+/// Exit code when the workload trapped, timed out or hit a limit.
+pub const EXIT_TRAPPED: u8 = 70;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The component (.wasm): a WASI 0.2 command.
+    workload: PathBuf,
+    /// The workload manifest (TOML). Without one, the defaults are used and the
+    /// workload is named after the file.
+    #[arg(long)]
+    manifest: Option<PathBuf>,
+    /// Which attester to use. `auto` uses the platform's TEE when there is one
+    /// and otherwise falls back to `sim`, saying so on stderr.
+    #[arg(long, value_enum, default_value = "auto")]
+    attester: AttesterChoice,
+    /// A grants file: identities only for the measurements it lists.
+    /// Without it the dev policy grants whatever the manifest asks for.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Append audit events (JSON lines) to this file.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// Arguments for the guest, after `--`.
+    #[arg(last = true)]
+    guest_args: Vec<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AttesterChoice {
+    Auto,
+    Sim,
+}
+
+/// Device nodes and interfaces that mean a TEE is present.
+const TEE_MARKERS: [&str; 3] = ["/dev/sev-guest", "/dev/tdx_guest", "/sys/kernel/config/tsm/report"];
+
+pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
+    let manifest = load_manifest(&args.workload, args.manifest.as_deref())?;
+    let wasm = read_bounded(&args.workload, MAX_WASM_LEN, "component")?;
+    let policy: Arc<dyn Policy> = match &args.policy {
+        Some(path) => {
+            let text = read_bounded(path, 1 << 20, "policy")?;
+            let text = String::from_utf8(text).context("policy file is not UTF-8").map_err(bad_input)?;
+            Arc::new(GrantsPolicy::parse(&text).map_err(bad_input)?)
+        }
+        None => Arc::new(DevPolicy),
+    };
+    if let AttesterChoice::Auto = args.attester {
+        if let Some(found) = TEE_MARKERS.iter().find(|p| Path::new(p).exists()) {
+            return Err(Exit(
+                1,
+                anyhow::anyhow!(
+                    "found {found}, but this build has no hardware attester yet; refusing to run a \
+                     workload on real hardware with simulated evidence (pass --attester sim to insist)"
+                ),
+            ));
+        }
+        eprintln!("tessera: no TEE found; using the SIMULATED attester (platform: sim, no hardware protection)");
+    }
+    let audit: Arc<dyn AuditSink> = match &args.audit_log {
+        Some(path) => Arc::new(
+            JsonLinesAudit::open(path).with_context(|| format!("audit log {}", path.display()))?,
+        ),
+        None => Arc::new(NullAudit),
+    };
+    let mut config = RuntimeConfig::simulated(state_dir, audit).map_err(|e| anyhow::anyhow!(e))?;
+    config.policy = policy;
+    let runtime = Runtime::new(config)?;
+    let workload = runtime.load(&wasm, manifest).map_err(bad_input)?;
+    tracing::info!(
+        measurement = %workload.measurement().workload_measurement,
+        spiffe_id = %workload.measurement().spiffe_id,
+        platform = %runtime.platform(),
+        "running workload"
+    );
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    match tokio.block_on(runtime.run(&workload, &args.guest_args, Stdio::Inherit)) {
+        Ok(outcome) => Ok(ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)),
+        Err(e @ RunError::Policy(_)) => Err(Exit(1, e.into())),
+        Err(e) => Err(Exit(EXIT_TRAPPED, e.into())),
+    }
+}

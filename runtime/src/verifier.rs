@@ -1,0 +1,185 @@
+//! The Verifier seam: evidence in, verified claims out, then an appraisal.
+//!
+//! Verification (signature, format) and appraisal (is this acceptable?) are
+//! separate steps: a [`Verifier`] only says what the evidence proves; an
+//! [`AppraisalPolicy`] decides whether that is enough.
+
+use p384::ecdsa::{Signature, VerifyingKey, signature::Verifier as _};
+use p384::pkcs8::{DecodePublicKey, EncodePublicKey};
+use serde::Serialize;
+use tessera_host_api::Platform;
+
+use crate::digest::Sha384Digest;
+use crate::sim_evidence::{SIGNED_LEN, SimParseError, SimReport};
+
+/// What verified evidence proves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claims {
+    /// The platform that produced it.
+    pub platform: Platform,
+    /// The launch measurement (for `sim`, of the runtime binary).
+    pub launch_measurement: Vec<u8>,
+    /// The bound REPORT_DATA.
+    pub report_data: [u8; 64],
+    /// Whether the platform allows debugging (always false for `sim`).
+    pub debug: bool,
+}
+
+/// Why evidence did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The bytes are not evidence of the expected format.
+    #[error(transparent)]
+    Format(#[from] SimParseError),
+    /// Signed by a key this verifier does not trust.
+    #[error("evidence is signed by key {0}, not by the trusted sim root")]
+    UnknownSigner(String),
+    /// The signature does not verify.
+    #[error("evidence signature does not verify")]
+    BadSignature,
+}
+
+/// Verifies evidence into claims.
+pub trait Verifier: Send + Sync {
+    /// Checks `evidence` and returns what it proves.
+    fn verify(&self, evidence: &[u8]) -> Result<Claims, VerifyError>;
+}
+
+/// Verifies sim evidence against a trusted sim root public key.
+pub struct SimVerifier {
+    root: VerifyingKey,
+    key_id: [u8; 48],
+}
+
+impl SimVerifier {
+    /// A verifier trusting `root_pem` (a PEM SubjectPublicKeyInfo, P-384).
+    pub fn from_pem(root_pem: &str) -> Result<Self, String> {
+        let root = VerifyingKey::from_public_key_pem(root_pem)
+            .map_err(|e| format!("sim root is not a P-384 public key PEM: {e}"))?;
+        let der = root.to_public_key_der().map_err(|e| e.to_string())?;
+        Ok(Self {
+            key_id: Sha384Digest::of(der.as_bytes()).0,
+            root,
+        })
+    }
+}
+
+impl Verifier for SimVerifier {
+    fn verify(&self, evidence: &[u8]) -> Result<Claims, VerifyError> {
+        let (report, sig) = SimReport::parse(evidence)?;
+        if report.signer_key_id != self.key_id {
+            return Err(VerifyError::UnknownSigner(hex::encode(&report.signer_key_id[..8])));
+        }
+        let sig = Signature::from_slice(sig).map_err(|_| VerifyError::BadSignature)?;
+        self.root
+            .verify(&evidence[..SIGNED_LEN], &sig)
+            .map_err(|_| VerifyError::BadSignature)?;
+        Ok(Claims {
+            platform: Platform::Sim,
+            launch_measurement: report.launch_measurement.to_vec(),
+            report_data: report.report_data,
+            debug: false,
+        })
+    }
+}
+
+/// The outcome of appraising claims.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Appraisal {
+    /// `accept` or `reject`.
+    pub verdict: Verdict,
+    /// Why, in words a person can read.
+    pub reasons: Vec<String>,
+}
+
+/// An appraisal verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The evidence meets the policy.
+    Accept,
+    /// It does not.
+    Reject,
+}
+
+/// Decides whether verified claims are acceptable.
+pub trait AppraisalPolicy: Send + Sync {
+    /// Appraises `claims`; `expected_report_data`, when given, must match.
+    fn appraise(&self, claims: &Claims, expected_report_data: Option<&[u8; 64]>) -> Appraisal;
+}
+
+/// Built-in appraisal policies. Issue-level Rego policies plug in beside these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuiltinPolicy {
+    /// Accepts sim evidence (development only).
+    Dev,
+    /// Refuses sim evidence and debug platforms.
+    Production,
+}
+
+impl AppraisalPolicy for BuiltinPolicy {
+    fn appraise(&self, claims: &Claims, expected: Option<&[u8; 64]>) -> Appraisal {
+        let mut reasons = Vec::new();
+        let mut ok = true;
+        if let Some(expected) = expected {
+            if &claims.report_data == expected {
+                reasons.push("report data matches the expected value".into());
+            } else {
+                ok = false;
+                reasons.push("report data does not match the expected value".into());
+            }
+        }
+        if claims.debug {
+            ok = false;
+            reasons.push("platform allows debugging".into());
+        }
+        if claims.platform == Platform::Sim {
+            match self {
+                BuiltinPolicy::Dev => reasons.push(
+                    "sim evidence accepted under the dev policy: it proves no hardware protection".into(),
+                ),
+                BuiltinPolicy::Production => {
+                    ok = false;
+                    reasons.push("sim evidence is not hardware evidence; the production policy refuses it".into());
+                }
+            }
+        }
+        Appraisal {
+            verdict: if ok { Verdict::Accept } else { Verdict::Reject },
+            reasons,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attester::{Attester, SIM_ATTESTER_PUB_FILE, SimAttester};
+
+    #[test]
+    fn sim_evidence_verifies_and_every_flipped_byte_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let attester = SimAttester::open(dir.path()).unwrap();
+        let pem = std::fs::read_to_string(dir.path().join(SIM_ATTESTER_PUB_FILE)).unwrap();
+        let verifier = SimVerifier::from_pem(&pem).unwrap();
+        let ev = attester.attest(&[7; 64]).unwrap().blob;
+        let claims = verifier.verify(&ev).unwrap();
+        assert_eq!(claims.report_data, [7; 64]);
+        assert_eq!(claims.platform, Platform::Sim);
+        for i in 0..ev.len() {
+            let mut bad = ev.clone();
+            bad[i] ^= 0x01;
+            assert!(verifier.verify(&bad).is_err(), "flipping byte {i} still verified");
+        }
+    }
+
+    #[test]
+    fn production_policy_refuses_sim_dev_accepts() {
+        let claims = Claims { platform: Platform::Sim, launch_measurement: vec![], report_data: [0; 64], debug: false };
+        assert_eq!(BuiltinPolicy::Production.appraise(&claims, None).verdict, Verdict::Reject);
+        assert_eq!(BuiltinPolicy::Dev.appraise(&claims, None).verdict, Verdict::Accept);
+        assert_eq!(BuiltinPolicy::Dev.appraise(&claims, Some(&[1; 64])).verdict, Verdict::Reject);
+    }
+}
