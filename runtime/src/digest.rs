@@ -6,7 +6,7 @@ use std::str::FromStr;
 use sha2::{Digest as _, Sha384};
 
 /// A SHA-384 digest.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sha384Digest(pub [u8; 48]);
 
 impl Sha384Digest {

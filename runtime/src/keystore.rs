@@ -148,7 +148,7 @@ fn seal(key: &[u8; 32], alg: Algorithm, id: &[u8; 32], secret: &[u8; SECRET_LEN]
     let mut nonce = [0u8; 12];
     OsRng.fill_bytes(&mut nonce);
     let ct = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret, aad: &aad(alg, id) })
+        .encrypt(&Nonce::from(nonce), Payload { msg: secret, aad: &aad(alg, id) })
         .unwrap_or_else(|e| unreachable!("AES-GCM encryption of 32 bytes: {e}"));
     let mut out = Vec::with_capacity(SEALED_LEN);
     out.extend_from_slice(MAGIC);
@@ -163,9 +163,10 @@ fn unseal(key: &[u8; 32], alg: Algorithm, id: &[u8; 32], sealed: &[u8]) -> Optio
         return None;
     }
     let cipher = Aes256Gcm::new(key.into());
+    let nonce: [u8; 12] = sealed[9..21].try_into().ok()?;
     let pt = Zeroizing::new(
         cipher
-            .decrypt(Nonce::from_slice(&sealed[9..21]), Payload { msg: &sealed[21..], aad: &aad(alg, id) })
+            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[21..], aad: &aad(alg, id) })
             .ok()?,
     );
     let secret: &[u8; SECRET_LEN] = pt.as_slice().try_into().ok()?;

@@ -27,14 +27,16 @@ pub const MAX_MANIFEST_LEN: usize = 64 * 1024;
 pub const DEFAULT_TRUST_DOMAIN: &str = "tessera.local";
 
 /// Something a workload may do beyond computing: each maps to host calls.
+/// Variants are in alphabetical order, so the derived `Ord` sorts them by name
+/// as the canonical form requires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Capability {
-    /// `signing`: open keys, sign, verify.
-    Signing,
     /// `attestation`: evidence bound to a key and a nonce.
     Attestation,
+    /// `signing`: open keys, sign, verify.
+    Signing,
 }
 
 /// Resource limits for one workload instance.
