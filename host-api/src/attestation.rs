@@ -19,7 +19,8 @@ impl TesseraCtxView<'_> {
         }
         check_len("nonce", nonce.len(), self.ctx.limits.max_nonce_len)?;
         let ctx = &*self.ctx;
-        ctx.services.authorize(&ctx.identity, Call::Attest(&key.name))?;
+        ctx.services
+            .authorize(&ctx.identity, Call::Attest(&key.name))?;
         let rd = report_data(
             &ctx.identity.workload_measurement,
             key.key.public_key_der(),

@@ -73,8 +73,8 @@ mod signing;
 
 pub use ctx::{Limits, TesseraCtx, TesseraCtxView, TesseraView};
 pub use services::{
-    Algorithm, Call, KeyHandle, KeyName, KeyNameError, Platform, ServiceError, WorkloadIdentity,
-    WorkloadServices, report_data, REPORT_DATA_DOMAIN_TAG,
+    Algorithm, Call, KeyHandle, KeyName, KeyNameError, Platform, REPORT_DATA_DOMAIN_TAG,
+    ServiceError, WorkloadIdentity, WorkloadServices, report_data,
 };
 
 /// Adds the `tessera:workload` interfaces (types, identity, signing,

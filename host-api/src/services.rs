@@ -244,7 +244,10 @@ mod tests {
         assert_eq!(KeyName::parse(".hidden"), Err(KeyNameError::Charset));
         assert_eq!(KeyName::parse("é"), Err(KeyNameError::Charset));
         let long = "a".repeat(KeyName::MAX_LEN + 1);
-        assert!(matches!(KeyName::parse(&long), Err(KeyNameError::Length { .. })));
+        assert!(matches!(
+            KeyName::parse(&long),
+            Err(KeyNameError::Length { .. })
+        ));
     }
 
     #[test]

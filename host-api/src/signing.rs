@@ -53,10 +53,12 @@ impl TesseraCtxView<'_> {
         name: &str,
         alg: signing::Algorithm,
     ) -> Result<SigningKey, ServiceError> {
-        let name = KeyName::parse(name).map_err(|e| ServiceError::InvalidArgument(e.to_string()))?;
+        let name =
+            KeyName::parse(name).map_err(|e| ServiceError::InvalidArgument(e.to_string()))?;
         let alg = from_wit(alg);
         let ctx = &*self.ctx;
-        ctx.services.authorize(&ctx.identity, Call::OpenKey(&name, alg))?;
+        ctx.services
+            .authorize(&ctx.identity, Call::OpenKey(&name, alg))?;
         if ctx.open_keys >= ctx.limits.max_open_keys {
             return Err(ServiceError::LimitExceeded(format!(
                 "at most {} key handles may be open at once",
@@ -70,7 +72,8 @@ impl TesseraCtxView<'_> {
     fn sign_with(&self, key: &SigningKey, message: &[u8]) -> Result<Vec<u8>, ServiceError> {
         check_len("message", message.len(), self.ctx.limits.max_message_len)?;
         let ctx = &*self.ctx;
-        ctx.services.authorize(&ctx.identity, Call::Sign(&key.name))?;
+        ctx.services
+            .authorize(&ctx.identity, Call::Sign(&key.name))?;
         key.key.sign(message)
     }
 }
@@ -131,7 +134,11 @@ impl signing::Host for TesseraCtxView<'_> {
         let checked = check_len("message", message.len(), limits.max_message_len)
             .and_then(|()| check_len("public key", public_key.len(), limits.max_verify_blob_len))
             .and_then(|()| check_len("signature", signature.len(), limits.max_verify_blob_len))
-            .and_then(|()| self.ctx.services.authorize(&self.ctx.identity, Call::Verify))
+            .and_then(|()| {
+                self.ctx
+                    .services
+                    .authorize(&self.ctx.identity, Call::Verify)
+            })
             .and_then(|()| {
                 self.ctx
                     .services

@@ -70,7 +70,10 @@ impl SimAttester {
     /// Loads (creating on first use) the sim root in `state_dir`.
     pub fn open(state_dir: &Path) -> Result<Self, AttestError> {
         let path = state_dir.join(SIM_ATTESTER_KEY_FILE);
-        let io = |source| AttestError::Io { path: path.clone(), source };
+        let io = |source| AttestError::Io {
+            path: path.clone(),
+            source,
+        };
         let key = match read_secret_file(&path) {
             Ok(pem) => std::str::from_utf8(&pem)
                 .ok()
@@ -83,7 +86,9 @@ impl SimAttester {
                     .map_err(|_| AttestError::MalformedKey(path.clone()))?;
                 match create_secret_file(&path, pem.as_bytes()) {
                     Ok(()) => key,
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Self::open(state_dir),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        return Self::open(state_dir);
+                    }
                     Err(e) => return Err(io(e)),
                 }
             }
@@ -95,7 +100,10 @@ impl SimAttester {
             .map_err(|_| AttestError::MalformedKey(path.clone()))?;
         let pub_path = state_dir.join(SIM_ATTESTER_PUB_FILE);
         if std::fs::read_to_string(&pub_path).ok().as_deref() != Some(pub_pem.as_str()) {
-            std::fs::write(&pub_path, &pub_pem).map_err(|source| AttestError::Io { path: pub_path, source })?;
+            std::fs::write(&pub_path, &pub_pem).map_err(|source| AttestError::Io {
+                path: pub_path,
+                source,
+            })?;
         }
         let spki = verifying
             .to_public_key_der()
@@ -132,6 +140,9 @@ impl Attester for SimAttester {
         let sig: Signature = self.key.sign(&signed);
         let mut blob = signed.to_vec();
         blob.extend_from_slice(&sig.to_bytes());
-        Ok(Evidence { platform: Platform::Sim, blob })
+        Ok(Evidence {
+            platform: Platform::Sim,
+            blob,
+        })
     }
 }

@@ -113,7 +113,11 @@ impl JsonLinesAudit {
     /// Opens `path` for appending (0600, created if missing).
     pub fn open(path: &Path) -> std::io::Result<Self> {
         use std::os::unix::fs::OpenOptionsExt as _;
-        let f = std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path)?;
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
         Ok(Self(Mutex::new(f)))
     }
 }

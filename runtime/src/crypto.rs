@@ -51,7 +51,10 @@ impl PrivateKey {
     }
 
     /// Rebuilds a key from [`PrivateKey::to_secret_bytes`].
-    pub fn from_secret_bytes(alg: Algorithm, bytes: &[u8; SECRET_LEN]) -> Result<Self, MalformedKey> {
+    pub fn from_secret_bytes(
+        alg: Algorithm,
+        bytes: &[u8; SECRET_LEN],
+    ) -> Result<Self, MalformedKey> {
         match alg {
             Algorithm::Ed25519 => Ok(Self::Ed25519(ed25519_dalek::SigningKey::from_bytes(bytes))),
             _ => p256::ecdsa::SigningKey::from_slice(bytes)
@@ -85,8 +88,17 @@ impl PrivateKey {
 
 /// Verifies `signature` over `message` with a DER SubjectPublicKeyInfo.
 /// `Ok(false)` for a well-formed wrong signature; an error for a malformed key.
-pub fn verify(alg: Algorithm, spki: &[u8], message: &[u8], signature: &[u8]) -> Result<bool, ServiceError> {
-    let bad_key = |_| ServiceError::InvalidArgument(format!("public key is not a DER SubjectPublicKeyInfo for {alg}"));
+pub fn verify(
+    alg: Algorithm,
+    spki: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, ServiceError> {
+    let bad_key = |_| {
+        ServiceError::InvalidArgument(format!(
+            "public key is not a DER SubjectPublicKeyInfo for {alg}"
+        ))
+    };
     match alg {
         Algorithm::Ed25519 => {
             let key = ed25519_dalek::VerifyingKey::from_public_key_der(spki).map_err(bad_key)?;

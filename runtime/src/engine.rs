@@ -30,6 +30,9 @@ pub const MAX_WASM_LEN: usize = 256 << 20;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Workloads that may run at once in one runtime (pool slots).
 pub const MAX_CONCURRENT_WORKLOADS: u32 = 16;
+/// Most bytes a guest may copy into the host in one host call (4 MiB, four
+/// times the largest message `sign` accepts).
+pub const HOSTCALL_FUEL: usize = 4 << 20;
 /// Most bytes captured from a guest's stdout or stderr when capturing.
 pub const MAX_CAPTURE_LEN: usize = 64 << 20;
 
@@ -189,7 +192,8 @@ pub struct Runtime {
 impl Runtime {
     /// Builds the engine and linker and opens the key store.
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
-        let engine = Engine::new(&engine_config()).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let engine =
+            Engine::new(&engine_config()).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| tessera_host_api::add_to_linker(&mut linker))
@@ -209,7 +213,9 @@ impl Runtime {
                 policy: config.policy,
                 audit: config.audit,
             }),
-            slots: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_WORKLOADS as usize)),
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                MAX_CONCURRENT_WORKLOADS as usize,
+            )),
         })
     }
 
@@ -222,19 +228,29 @@ impl Runtime {
     pub fn load(&self, wasm: &[u8], manifest: Manifest) -> Result<Workload, LoadError> {
         check_header(wasm)?;
         let measurement = Measurement::new(wasm, &manifest);
-        let component = Component::new(&self.engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let component =
+            Component::new(&self.engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         let pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         let pre = CommandPre::new(pre).map_err(|e| LoadError::NotACommand(format!("{e:#}")))?;
-        Ok(Workload { measurement, manifest, pre })
+        Ok(Workload {
+            measurement,
+            manifest,
+            pre,
+        })
     }
 
     /// Grants the workload its identity (if policy agrees) and runs it to completion.
     ///
     /// `args` follow the manifest's own arguments; they are input, not identity.
-    pub async fn run(&self, workload: &Workload, args: &[String], stdio: Stdio) -> Result<RunOutcome, RunError> {
+    pub async fn run(
+        &self,
+        workload: &Workload,
+        args: &[String],
+        stdio: Stdio,
+    ) -> Result<RunOutcome, RunError> {
         let m = &workload.measurement;
         let platform = self.platform();
         if let Err(e) = self.host.policy.grant(m) {
@@ -263,7 +279,10 @@ impl Runtime {
         for (k, v) in &manifest.env {
             wasi.env(k, v);
         }
-        let (stdout, stderr) = (MemoryOutputPipe::new(MAX_CAPTURE_LEN), MemoryOutputPipe::new(MAX_CAPTURE_LEN));
+        let (stdout, stderr) = (
+            MemoryOutputPipe::new(MAX_CAPTURE_LEN),
+            MemoryOutputPipe::new(MAX_CAPTURE_LEN),
+        );
         match stdio {
             Stdio::Inherit => {
                 wasi.inherit_stdio();
@@ -276,7 +295,11 @@ impl Runtime {
             max_open_keys: usize::try_from(manifest.limits.open_keys).unwrap_or(usize::MAX),
             ..Limits::default()
         };
-        let hostcall_fuel = limits.max_message_len + (64 << 10);
+        // Bytes the guest may copy into the host in one call. Above the largest
+        // argument the host accepts, so an oversized argument reaches the
+        // host's own length check and gets a clear error; far larger copies
+        // trap before the host allocates for them.
+        let hostcall_fuel = HOSTCALL_FUEL;
         let services = Arc::new(WorkloadHost {
             host: self.host.clone(),
             capabilities: manifest.capabilities.clone(),
@@ -290,7 +313,11 @@ impl Runtime {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.set_hostcall_fuel(hostcall_fuel);
-        let ticks = manifest.limits.timeout_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
+        let ticks = manifest
+            .limits
+            .timeout_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
@@ -321,7 +348,11 @@ impl Runtime {
     }
 }
 
-fn classify(e: wasmtime::Error, store: &Store<HostState>, timeout_ms: u64) -> Result<i32, RunError> {
+fn classify(
+    e: wasmtime::Error,
+    store: &Store<HostState>,
+    timeout_ms: u64,
+) -> Result<i32, RunError> {
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Ok(exit.0);
     }
@@ -333,7 +364,9 @@ fn classify(e: wasmtime::Error, store: &Store<HostState>, timeout_ms: u64) -> Re
         });
     }
     if let Some(wanted) = limiter.table_refused {
-        return Err(RunError::Trap(format!("table limit exceeded (wanted {wanted} elements)")));
+        return Err(RunError::Trap(format!(
+            "table limit exceeded (wanted {wanted} elements)"
+        )));
     }
     if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
         return Err(RunError::Timeout { timeout_ms });

@@ -35,7 +35,9 @@ pub enum LoadError {
     #[error("not a WebAssembly binary (missing \\0asm magic)")]
     NotWasm,
     /// A core module, not a component.
-    #[error("this is a core WebAssembly module, not a component; build for wasm32-wasip2 or wrap it with `wasm-tools component new`")]
+    #[error(
+        "this is a core WebAssembly module, not a component; build for wasm32-wasip2 or wrap it with `wasm-tools component new`"
+    )]
     CoreModule,
     /// The component does not validate or compile.
     #[error("invalid component: {0}")]

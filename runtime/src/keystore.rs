@@ -112,9 +112,16 @@ impl KeyStore {
         }
         let sealing_key = self.sealer.derive_key(PURPOSE, measurement)?;
         let path = self.path_of(&id);
-        let io = |source| KeyStoreError::Io { path: path.clone(), source };
+        let io = |source| KeyStoreError::Io {
+            path: path.clone(),
+            source,
+        };
         let (private, created) = match std::fs::read(&path) {
-            Ok(sealed) => (unseal(&sealing_key, alg, &id, &sealed).ok_or_else(|| KeyStoreError::Unseal(path.clone()))?, false),
+            Ok(sealed) => (
+                unseal(&sealing_key, alg, &id, &sealed)
+                    .ok_or_else(|| KeyStoreError::Unseal(path.clone()))?,
+                false,
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let fresh = PrivateKey::generate(alg);
                 let sealed = seal(&sealing_key, alg, &id, &fresh.to_secret_bytes());
@@ -122,7 +129,11 @@ impl KeyStore {
                     Ok(()) => (fresh, true),
                     Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                         let sealed = std::fs::read(&path).map_err(io)?;
-                        (unseal(&sealing_key, alg, &id, &sealed).ok_or_else(|| KeyStoreError::Unseal(path.clone()))?, false)
+                        (
+                            unseal(&sealing_key, alg, &id, &sealed)
+                                .ok_or_else(|| KeyStoreError::Unseal(path.clone()))?,
+                            false,
+                        )
                     }
                     Err(e) => return Err(io(e)),
                 }
@@ -148,7 +159,13 @@ fn seal(key: &[u8; 32], alg: Algorithm, id: &[u8; 32], secret: &[u8; SECRET_LEN]
     let mut nonce = [0u8; 12];
     OsRng.fill_bytes(&mut nonce);
     let ct = cipher
-        .encrypt(&Nonce::from(nonce), Payload { msg: secret, aad: &aad(alg, id) })
+        .encrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: secret,
+                aad: &aad(alg, id),
+            },
+        )
         .unwrap_or_else(|e| unreachable!("AES-GCM encryption of 32 bytes: {e}"));
     let mut out = Vec::with_capacity(SEALED_LEN);
     out.extend_from_slice(MAGIC);
@@ -166,7 +183,13 @@ fn unseal(key: &[u8; 32], alg: Algorithm, id: &[u8; 32], sealed: &[u8]) -> Optio
     let nonce: [u8; 12] = sealed[9..21].try_into().ok()?;
     let pt = Zeroizing::new(
         cipher
-            .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[21..], aad: &aad(alg, id) })
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: &sealed[21..],
+                    aad: &aad(alg, id),
+                },
+            )
             .ok()?,
     );
     let secret: &[u8; SECRET_LEN] = pt.as_slice().try_into().ok()?;
@@ -187,12 +210,18 @@ mod tests {
     fn same_identity_same_key_across_restarts_other_identity_other_key() {
         let dir = tempfile::tempdir().unwrap();
         let name = KeyName::parse("default").unwrap();
-        let (a, created) = store(dir.path()).open_key(&[1; 48], Algorithm::Ed25519, &name).unwrap();
+        let (a, created) = store(dir.path())
+            .open_key(&[1; 48], Algorithm::Ed25519, &name)
+            .unwrap();
         assert!(created);
-        let (b, created) = store(dir.path()).open_key(&[1; 48], Algorithm::Ed25519, &name).unwrap();
+        let (b, created) = store(dir.path())
+            .open_key(&[1; 48], Algorithm::Ed25519, &name)
+            .unwrap();
         assert!(!created);
         assert_eq!(a.public_key_der(), b.public_key_der());
-        let (c, _) = store(dir.path()).open_key(&[2; 48], Algorithm::Ed25519, &name).unwrap();
+        let (c, _) = store(dir.path())
+            .open_key(&[2; 48], Algorithm::Ed25519, &name)
+            .unwrap();
         assert_ne!(a.public_key_der(), c.public_key_der());
     }
 
@@ -200,12 +229,17 @@ mod tests {
     fn tampered_sealed_key_is_refused_not_replaced() {
         let dir = tempfile::tempdir().unwrap();
         let name = KeyName::parse("k").unwrap();
-        store(dir.path()).open_key(&[1; 48], Algorithm::EcdsaP256, &name).unwrap();
+        store(dir.path())
+            .open_key(&[1; 48], Algorithm::EcdsaP256, &name)
+            .unwrap();
         let path = store(dir.path()).path_of(&key_id(&[1; 48], Algorithm::EcdsaP256, &name));
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[30] ^= 1;
         std::fs::write(&path, &bytes).unwrap();
-        let err = store(dir.path()).open_key(&[1; 48], Algorithm::EcdsaP256, &name).err().unwrap();
+        let err = store(dir.path())
+            .open_key(&[1; 48], Algorithm::EcdsaP256, &name)
+            .err()
+            .unwrap();
         assert!(matches!(err, KeyStoreError::Unseal(_)), "{err}");
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "state changed");
     }

@@ -40,7 +40,10 @@ impl wasmtime::ResourceLimiter for Limiter {
     ) -> wasmtime::Result<bool> {
         if desired > self.memory_bytes {
             self.memory_refused = Some(desired);
-            wasmtime::bail!("memory limit of {} bytes exceeded (wanted {desired})", self.memory_bytes);
+            wasmtime::bail!(
+                "memory limit of {} bytes exceeded (wanted {desired})",
+                self.memory_bytes
+            );
         }
         Ok(true)
     }
@@ -53,7 +56,10 @@ impl wasmtime::ResourceLimiter for Limiter {
     ) -> wasmtime::Result<bool> {
         if desired > self.table_elements {
             self.table_refused = Some(desired);
-            wasmtime::bail!("table limit of {} elements exceeded (wanted {desired})", self.table_elements);
+            wasmtime::bail!(
+                "table limit of {} elements exceeded (wanted {desired})",
+                self.table_elements
+            );
         }
         Ok(true)
     }

@@ -157,15 +157,17 @@ fn check_name(name: &str) -> Result<(), ManifestError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
     if ok {
         Ok(())
     } else {
         Err(field(
             "name",
-            format!("{name:?} must be 1-64 bytes of a-z 0-9 . _ -, starting with a letter or digit"),
+            format!(
+                "{name:?} must be 1-64 bytes of a-z 0-9 . _ -, starting with a letter or digit"
+            ),
         ))
     }
 }
@@ -225,14 +227,32 @@ impl Manifest {
         let bounded = |name: &str, v: Option<u64>, default: u64, max: u64| match v {
             None => Ok(default),
             Some(0) => Err(field(&format!("limits.{name}"), "must be at least 1")),
-            Some(v) if v > max => Err(field(&format!("limits.{name}"), format!("{v} is over the ceiling {max}"))),
+            Some(v) if v > max => Err(field(
+                &format!("limits.{name}"),
+                format!("{v} is over the ceiling {max}"),
+            )),
             Some(v) => Ok(v),
         };
         let limits = WorkloadLimits {
-            memory_bytes: bounded("memory_mib", raw.limits.memory_mib, d.memory_bytes >> 20, c.memory_bytes >> 20)? << 20,
-            table_elements: bounded("table_elements", raw.limits.table_elements, d.table_elements, c.table_elements)?,
+            memory_bytes: bounded(
+                "memory_mib",
+                raw.limits.memory_mib,
+                d.memory_bytes >> 20,
+                c.memory_bytes >> 20,
+            )? << 20,
+            table_elements: bounded(
+                "table_elements",
+                raw.limits.table_elements,
+                d.table_elements,
+                c.table_elements,
+            )?,
             instances: bounded("instances", raw.limits.instances, d.instances, c.instances)?,
-            timeout_ms: bounded("timeout_ms", raw.limits.timeout_ms, d.timeout_ms, c.timeout_ms)?,
+            timeout_ms: bounded(
+                "timeout_ms",
+                raw.limits.timeout_ms,
+                d.timeout_ms,
+                c.timeout_ms,
+            )?,
             open_keys: bounded("open_keys", raw.limits.open_keys, d.open_keys, c.open_keys)?,
         };
         Ok(Self {
@@ -281,7 +301,10 @@ mod tests {
         .unwrap();
         assert_eq!(a.canonical_bytes(), b.canonical_bytes());
         let text = String::from_utf8(a.canonical_bytes()).unwrap();
-        assert!(text.starts_with("{\"args\":[],\"capabilities\":[\"attestation\",\"signing\"]"), "{text}");
+        assert!(
+            text.starts_with("{\"args\":[],\"capabilities\":[\"attestation\",\"signing\"]"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -293,8 +316,16 @@ mod tests {
         assert!(err("[limits]\nmemory_mib = 999999").contains("limits.memory_mib"));
         assert!(err("[limits]\ntimeout_ms = 0").contains("limits.timeout_ms"));
         assert!(err("capabilities = [\"root\"]").contains("capabilities"));
-        assert!(Manifest::parse(&[0xff, 0xfe], "w").unwrap_err().to_string().contains("UTF-8"));
+        assert!(
+            Manifest::parse(&[0xff, 0xfe], "w")
+                .unwrap_err()
+                .to_string()
+                .contains("UTF-8")
+        );
         let big = vec![b' '; MAX_MANIFEST_LEN + 1];
-        assert!(matches!(Manifest::parse(&big, "w"), Err(ManifestError::TooLarge(_))));
+        assert!(matches!(
+            Manifest::parse(&big, "w"),
+            Err(ManifestError::TooLarge(_))
+        ));
     }
 }

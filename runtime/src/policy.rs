@@ -63,7 +63,9 @@ fn by_capability(capabilities: &BTreeSet<Capability>, call: Call<'_>) -> Result<
             Capability::Attestation => "attestation",
             _ => "signing",
         };
-        Err(format!("{call} needs the `{name}` capability, which the manifest does not grant"))
+        Err(format!(
+            "{call} needs the `{name}` capability, which the manifest does not grant"
+        ))
     }
 }
 
@@ -76,7 +78,12 @@ impl Policy for DevPolicy {
         Ok(())
     }
 
-    fn authorize(&self, _: &WorkloadIdentity, caps: &BTreeSet<Capability>, call: Call<'_>) -> Result<(), String> {
+    fn authorize(
+        &self,
+        _: &WorkloadIdentity,
+        caps: &BTreeSet<Capability>,
+        call: Call<'_>,
+    ) -> Result<(), String> {
         by_capability(caps, call)
     }
 }
@@ -110,13 +117,17 @@ struct GrantEntry {
 impl GrantsPolicy {
     /// Parses a grants file (TOML).
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        let file: GrantsFile = toml::from_str(text).map_err(|e| PolicyError::Malformed(e.to_string()))?;
+        let file: GrantsFile =
+            toml::from_str(text).map_err(|e| PolicyError::Malformed(e.to_string()))?;
         let mut grants: BTreeMap<String, BTreeSet<Sha384Digest>> = BTreeMap::new();
         for g in file.grant {
             g.spiffe_id
                 .parse::<crate::spiffe::SpiffeId>()
                 .map_err(|e| PolicyError::Malformed(format!("{:?}: {e}", g.spiffe_id)))?;
-            grants.entry(g.spiffe_id).or_default().extend(g.measurements);
+            grants
+                .entry(g.spiffe_id)
+                .or_default()
+                .extend(g.measurements);
         }
         Ok(Self { grants })
     }
@@ -138,7 +149,12 @@ impl Policy for GrantsPolicy {
         }
     }
 
-    fn authorize(&self, _: &WorkloadIdentity, caps: &BTreeSet<Capability>, call: Call<'_>) -> Result<(), String> {
+    fn authorize(
+        &self,
+        _: &WorkloadIdentity,
+        caps: &BTreeSet<Capability>,
+        call: Call<'_>,
+    ) -> Result<(), String> {
         by_capability(caps, call)
     }
 }
@@ -158,8 +174,14 @@ mod tests {
         );
         assert!(GrantsPolicy::parse(&text).unwrap().grant(&m).is_ok());
         let other = Measurement::new(b"module2", &manifest);
-        let err = GrantsPolicy::parse(&text).unwrap().grant(&other).unwrap_err();
-        assert!(err.to_string().contains(&other.workload_measurement.to_string()));
+        let err = GrantsPolicy::parse(&text)
+            .unwrap()
+            .grant(&other)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&other.workload_measurement.to_string())
+        );
         assert!(GrantsPolicy::parse("[[grant]]\nspiffe_id = \"x\"\nmeasurements = []").is_err());
     }
 }

@@ -72,7 +72,10 @@ impl SimSealer {
     /// Loads the root from `state_dir`, creating it (0600, random) on first use.
     pub fn open(state_dir: &Path) -> Result<Self, SealError> {
         let path = state_dir.join(SIM_ROOT_FILE);
-        let root_err = |source| SealError::Root { path: path.clone(), source };
+        let root_err = |source| SealError::Root {
+            path: path.clone(),
+            source,
+        };
         let bytes = match read_secret_file(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -93,7 +96,9 @@ impl SimSealer {
             .as_slice()
             .try_into()
             .map_err(|_| SealError::MalformedRoot(path.clone()))?;
-        Ok(Self { root: Zeroizing::new(root) })
+        Ok(Self {
+            root: Zeroizing::new(root),
+        })
     }
 }
 
@@ -103,7 +108,12 @@ impl Sealer for SimSealer {
     }
 
     fn derive_key(&self, purpose: &str, context: &[u8]) -> Result<SealingKey, SealError> {
-        Ok(hkdf_key(self.root.as_ref(), b"tessera:sim-sealer:v1", purpose, context))
+        Ok(hkdf_key(
+            self.root.as_ref(),
+            b"tessera:sim-sealer:v1",
+            purpose,
+            context,
+        ))
     }
 }
 
@@ -161,18 +171,33 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let a = SimSealer::open(dir.path()).unwrap();
-        let mode = std::fs::metadata(dir.path().join(SIM_ROOT_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(SIM_ROOT_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         let b = SimSealer::open(dir.path()).unwrap();
-        assert_eq!(*a.derive_key("p", b"c").unwrap(), *b.derive_key("p", b"c").unwrap());
-        assert_ne!(*a.derive_key("p", b"c").unwrap(), *a.derive_key("p", b"d").unwrap());
-        assert_ne!(*a.derive_key("p", b"c").unwrap(), *a.derive_key("q", b"c").unwrap());
+        assert_eq!(
+            *a.derive_key("p", b"c").unwrap(),
+            *b.derive_key("p", b"c").unwrap()
+        );
+        assert_ne!(
+            *a.derive_key("p", b"c").unwrap(),
+            *a.derive_key("p", b"d").unwrap()
+        );
+        assert_ne!(
+            *a.derive_key("p", b"c").unwrap(),
+            *a.derive_key("q", b"c").unwrap()
+        );
     }
 
     #[test]
     fn malformed_root_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(SIM_ROOT_FILE), b"short").unwrap();
-        assert!(matches!(SimSealer::open(dir.path()), Err(SealError::MalformedRoot(_))));
+        assert!(matches!(
+            SimSealer::open(dir.path()),
+            Err(SealError::MalformedRoot(_))
+        ));
     }
 }

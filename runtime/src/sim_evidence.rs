@@ -71,7 +71,9 @@ impl SimReport {
         if &bytes[..8] != MAGIC {
             return Err(SimParseError::Magic);
         }
-        let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+        let word = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
         let (version, flags) = (word(8), word(12));
         if version != 1 || flags != 0 {
             return Err(SimParseError::Version { version, flags });
@@ -98,7 +100,11 @@ mod tests {
 
     #[test]
     fn parser_never_panics_on_garbage_or_truncation() {
-        let r = SimReport { launch_measurement: [1; 48], report_data: [2; 64], signer_key_id: [3; 48] };
+        let r = SimReport {
+            launch_measurement: [1; 48],
+            report_data: [2; 64],
+            signer_key_id: [3; 48],
+        };
         let mut full = r.signed_bytes().to_vec();
         full.extend_from_slice(&[9; 96]);
         assert_eq!(SimReport::parse(&full).unwrap().0, r);
@@ -107,7 +113,10 @@ mod tests {
         }
         let mut bad = full.clone();
         bad[12] = 1;
-        assert!(matches!(SimReport::parse(&bad), Err(SimParseError::Version { .. })));
+        assert!(matches!(
+            SimReport::parse(&bad),
+            Err(SimParseError::Version { .. })
+        ));
         bad = full;
         bad[0] = b'X';
         assert_eq!(SimReport::parse(&bad), Err(SimParseError::Magic));

@@ -62,9 +62,9 @@ impl FromStr for SpiffeId {
         let rest = s.strip_prefix("spiffe://").ok_or(SpiffeIdError::Scheme)?;
         let (domain, path) = rest.split_at(rest.find('/').ok_or(SpiffeIdError::Path)?);
         let domain_ok = !domain.is_empty()
-            && domain
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'));
+            && domain.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+            });
         if !domain_ok {
             return Err(SpiffeIdError::TrustDomain);
         }

@@ -69,7 +69,9 @@ impl Verifier for SimVerifier {
     fn verify(&self, evidence: &[u8]) -> Result<Claims, VerifyError> {
         let (report, sig) = SimReport::parse(evidence)?;
         if report.signer_key_id != self.key_id {
-            return Err(VerifyError::UnknownSigner(hex::encode(&report.signer_key_id[..8])));
+            return Err(VerifyError::UnknownSigner(hex::encode(
+                &report.signer_key_id[..8],
+            )));
         }
         let sig = Signature::from_slice(sig).map_err(|_| VerifyError::BadSignature)?;
         self.root
@@ -138,11 +140,15 @@ impl AppraisalPolicy for BuiltinPolicy {
         if claims.platform == Platform::Sim {
             match self {
                 BuiltinPolicy::Dev => reasons.push(
-                    "sim evidence accepted under the dev policy: it proves no hardware protection".into(),
+                    "sim evidence accepted under the dev policy: it proves no hardware protection"
+                        .into(),
                 ),
                 BuiltinPolicy::Production => {
                     ok = false;
-                    reasons.push("sim evidence is not hardware evidence; the production policy refuses it".into());
+                    reasons.push(
+                        "sim evidence is not hardware evidence; the production policy refuses it"
+                            .into(),
+                    );
                 }
             }
         }
@@ -171,15 +177,32 @@ mod tests {
         for i in 0..ev.len() {
             let mut bad = ev.clone();
             bad[i] ^= 0x01;
-            assert!(verifier.verify(&bad).is_err(), "flipping byte {i} still verified");
+            assert!(
+                verifier.verify(&bad).is_err(),
+                "flipping byte {i} still verified"
+            );
         }
     }
 
     #[test]
     fn production_policy_refuses_sim_dev_accepts() {
-        let claims = Claims { platform: Platform::Sim, launch_measurement: vec![], report_data: [0; 64], debug: false };
-        assert_eq!(BuiltinPolicy::Production.appraise(&claims, None).verdict, Verdict::Reject);
-        assert_eq!(BuiltinPolicy::Dev.appraise(&claims, None).verdict, Verdict::Accept);
-        assert_eq!(BuiltinPolicy::Dev.appraise(&claims, Some(&[1; 64])).verdict, Verdict::Reject);
+        let claims = Claims {
+            platform: Platform::Sim,
+            launch_measurement: vec![],
+            report_data: [0; 64],
+            debug: false,
+        };
+        assert_eq!(
+            BuiltinPolicy::Production.appraise(&claims, None).verdict,
+            Verdict::Reject
+        );
+        assert_eq!(
+            BuiltinPolicy::Dev.appraise(&claims, None).verdict,
+            Verdict::Accept
+        );
+        assert_eq!(
+            BuiltinPolicy::Dev.appraise(&claims, Some(&[1; 64])).verdict,
+            Verdict::Reject
+        );
     }
 }

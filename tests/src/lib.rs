@@ -2,7 +2,7 @@
 //! binary and the guest components, running them, and an independent
 //! (ring-based) implementation of the formats the tests check.
 #![forbid(unsafe_code)]
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(missing_docs)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -11,7 +11,10 @@ use base64::Engine as _;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The `tessera` binary built alongside this test.
@@ -24,12 +27,42 @@ pub fn tessera_bin() -> PathBuf {
         "{} is missing: build it with `cargo build --release --workspace` first",
         bin.display()
     );
+    // `cargo test -p tessera-tests` does not rebuild another package's binary:
+    // refuse to test a stale one.
+    let built = std::fs::metadata(&bin).unwrap().modified().unwrap();
+    for dir in ["runtime/src", "host-api/src", "wit"] {
+        if let Some(newer) = newest(&workspace().join(dir)).filter(|(t, _)| *t > built) {
+            panic!(
+                "{} is older than {}: run `cargo build --release --workspace` first",
+                bin.display(),
+                newer.1.display()
+            );
+        }
+    }
     bin
+}
+
+fn newest(dir: &Path) -> Option<(std::time::SystemTime, PathBuf)> {
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in std::fs::read_dir(dir).ok()? {
+        let path = entry.ok()?.path();
+        let candidate = if path.is_dir() {
+            newest(&path)
+        } else {
+            Some((std::fs::metadata(&path).ok()?.modified().ok()?, path))
+        };
+        if let Some(c) = candidate.filter(|c| best.as_ref().is_none_or(|b| c.0 > b.0)) {
+            best = Some(c);
+        }
+    }
+    best
 }
 
 /// A guest component built by `guests/build.sh`.
 pub fn guest(name: &str) -> PathBuf {
-    let path = workspace().join("target/guests").join(format!("{name}.wasm"));
+    let path = workspace()
+        .join("target/guests")
+        .join(format!("{name}.wasm"));
     assert!(
         path.exists(),
         "{} is missing: run guests/build.sh first",
@@ -73,12 +106,16 @@ pub fn json_line(out: &Output) -> serde_json::Value {
 
 /// Standard base64.
 pub fn b64(text: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .unwrap()
 }
 
 /// SHA-384 with ring.
 pub fn sha384(bytes: &[u8]) -> Vec<u8> {
-    ring::digest::digest(&ring::digest::SHA384, bytes).as_ref().to_vec()
+    ring::digest::digest(&ring::digest::SHA384, bytes)
+        .as_ref()
+        .to_vec()
 }
 
 /// `sha384:<hex>` → bytes.
@@ -92,7 +129,9 @@ pub fn report_data(measurement: &[u8], spki: &[u8], nonce: &[u8]) -> Vec<u8> {
     input.extend_from_slice(measurement);
     input.extend_from_slice(spki);
     input.extend_from_slice(nonce);
-    ring::digest::digest(&ring::digest::SHA512, &input).as_ref().to_vec()
+    ring::digest::digest(&ring::digest::SHA512, &input)
+        .as_ref()
+        .to_vec()
 }
 
 /// Decodes a PEM "PUBLIC KEY" block to DER.
@@ -120,7 +159,12 @@ pub fn unseal_key(state: &Path, measurement: &[u8], alg: &str, name: &str) -> Ve
     id_input.push(0);
     id_input.extend_from_slice(name.as_bytes());
     let id = ring::digest::digest(&ring::digest::SHA256, &id_input);
-    let sealed = std::fs::read(state.join("keys").join(format!("{}.sealed", hex::encode(id)))).unwrap();
+    let sealed = std::fs::read(
+        state
+            .join("keys")
+            .join(format!("{}.sealed", hex::encode(id))),
+    )
+    .unwrap();
 
     let root = std::fs::read(state.join("sim-sealing-root.INSECURE-SIMULATED.bin")).unwrap();
     let prk = Salt::new(HKDF_SHA384, b"tessera:sim-sealer:v1").extract(&root);
@@ -136,7 +180,9 @@ pub fn unseal_key(state: &Path, measurement: &[u8], alg: &str, name: &str) -> Ve
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &key).unwrap());
     let nonce = Nonce::try_assume_unique_for_key(&sealed[9..21]).unwrap();
     let mut buf = sealed[21..].to_vec();
-    let plain = key.open_in_place(nonce, Aad::from(&aad[..]), &mut buf).unwrap();
+    let plain = key
+        .open_in_place(nonce, Aad::from(&aad[..]), &mut buf)
+        .unwrap();
     plain.to_vec()
 }
 

@@ -8,7 +8,9 @@ use base64::Engine as _;
 use serde_json::json;
 use tessera_runtime::attester::SIM_ATTESTER_PUB_FILE;
 use tessera_runtime::sim_evidence::SIM_REPORT_LEN;
-use tessera_runtime::verifier::{AppraisalPolicy as _, BuiltinPolicy, SimVerifier, Verdict, Verifier as _};
+use tessera_runtime::verifier::{
+    AppraisalPolicy as _, BuiltinPolicy, SimVerifier, Verdict, Verifier as _, VerifyError,
+};
 
 use super::{Exit, bad_input, read_bounded};
 
@@ -50,8 +52,14 @@ fn decode_evidence(raw: Vec<u8>) -> Vec<u8> {
     if raw.starts_with(b"TSIMRPT1") || raw.len() == SIM_REPORT_LEN {
         return raw;
     }
-    let text: Vec<u8> = raw.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(&text).unwrap_or(raw)
+    let text: Vec<u8> = raw
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(&text)
+        .unwrap_or(raw)
 }
 
 pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
@@ -67,14 +75,20 @@ pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
         }
         None => None,
     };
-    let root_path = args.sim_root.clone().unwrap_or_else(|| state_dir.join(SIM_ATTESTER_PUB_FILE));
+    let root_path = args
+        .sim_root
+        .clone()
+        .unwrap_or_else(|| state_dir.join(SIM_ATTESTER_PUB_FILE));
     let root = read_bounded(&root_path, 64 << 10, "sim root")?;
-    let root = String::from_utf8(root).context("sim root is not PEM text").map_err(bad_input)?;
+    let root = String::from_utf8(root)
+        .context("sim root is not PEM text")
+        .map_err(bad_input)?;
     let verifier = SimVerifier::from_pem(&root).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
     let policy = match args.policy {
         PolicyChoice::Dev => BuiltinPolicy::Dev,
         PolicyChoice::Production => BuiltinPolicy::Production,
     };
+    let mut unusable = false;
     let (verdict, platform, reasons, claims) = match verifier.verify(&evidence) {
         Ok(claims) => {
             let a = policy.appraise(&claims, expected.as_ref());
@@ -85,7 +99,15 @@ pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
             });
             (a.verdict, Some(claims.platform.to_string()), a.reasons, c)
         }
-        Err(e) => (Verdict::Reject, None, vec![format!("evidence does not verify: {e}")], json!({})),
+        Err(e) => {
+            unusable = matches!(e, VerifyError::Format(_));
+            (
+                Verdict::Reject,
+                None,
+                vec![format!("evidence does not verify: {e}")],
+                json!({}),
+            )
+        }
     };
     let accept = verdict == Verdict::Accept;
     if args.json {
@@ -100,5 +122,9 @@ pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
             println!("  - {r}");
         }
     }
-    Ok(if accept { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(match (accept, unusable) {
+        (true, _) => ExitCode::SUCCESS,
+        (false, true) => ExitCode::from(super::EXIT_BAD_INPUT),
+        (false, false) => ExitCode::from(1),
+    })
 }

@@ -87,10 +87,17 @@ pub fn main() -> ExitCode {
 /// No core dumps: a dump of this process could hold keys.
 fn harden_process() {
     use rustix::process::{Resource, Rlimit, setrlimit};
-    let _ = setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) });
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
     #[cfg(target_os = "linux")]
     {
-        let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+        let _ =
+            rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
     }
 }
 
@@ -131,11 +138,16 @@ pub fn load_manifest(wasm: &Path, manifest: Option<&Path>) -> Result<Manifest, E
         .to_ascii_lowercase();
     let parsed = match manifest {
         Some(path) => {
-            let bytes = read_bounded(path, tessera_runtime::manifest::MAX_MANIFEST_LEN, "manifest")?;
+            let bytes = read_bounded(
+                path,
+                tessera_runtime::manifest::MAX_MANIFEST_LEN,
+                "manifest",
+            )?;
             Manifest::parse(&bytes, &stem).with_context(|| format!("manifest {}", path.display()))
         }
-        None => Manifest::default_for(&stem)
-            .with_context(|| format!("no --manifest given and the file name {stem:?} is not a workload name")),
+        None => Manifest::default_for(&stem).with_context(|| {
+            format!("no --manifest given and the file name {stem:?} is not a workload name")
+        }),
     };
     parsed.map_err(bad_input)
 }

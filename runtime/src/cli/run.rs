@@ -45,7 +45,11 @@ enum AttesterChoice {
 }
 
 /// Device nodes and interfaces that mean a TEE is present.
-const TEE_MARKERS: [&str; 3] = ["/dev/sev-guest", "/dev/tdx_guest", "/sys/kernel/config/tsm/report"];
+const TEE_MARKERS: [&str; 3] = [
+    "/dev/sev-guest",
+    "/dev/tdx_guest",
+    "/sys/kernel/config/tsm/report",
+];
 
 pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     let manifest = load_manifest(&args.workload, args.manifest.as_deref())?;
@@ -53,23 +57,28 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     let policy: Arc<dyn Policy> = match &args.policy {
         Some(path) => {
             let text = read_bounded(path, 1 << 20, "policy")?;
-            let text = String::from_utf8(text).context("policy file is not UTF-8").map_err(bad_input)?;
+            let text = String::from_utf8(text)
+                .context("policy file is not UTF-8")
+                .map_err(bad_input)?;
             Arc::new(GrantsPolicy::parse(&text).map_err(bad_input)?)
         }
         None => Arc::new(DevPolicy),
     };
-    if let AttesterChoice::Auto = args.attester {
-        if let Some(found) = TEE_MARKERS.iter().find(|p| Path::new(p).exists()) {
-            return Err(Exit(
-                1,
-                anyhow::anyhow!(
-                    "found {found}, but this build has no hardware attester yet; refusing to run a \
-                     workload on real hardware with simulated evidence (pass --attester sim to insist)"
-                ),
-            ));
-        }
-        eprintln!("tessera: no TEE found; using the SIMULATED attester (platform: sim, no hardware protection)");
-    }
+    let auto_fell_back = match args.attester {
+        AttesterChoice::Sim => false,
+        AttesterChoice::Auto => match TEE_MARKERS.iter().find(|p| Path::new(p).exists()) {
+            Some(found) => {
+                return Err(Exit(
+                    1,
+                    anyhow::anyhow!(
+                        "found {found}, but this build has no hardware attester yet; refusing to \
+                         run a workload on real hardware with simulated evidence (pass --attester sim to insist)"
+                    ),
+                ));
+            }
+            None => true,
+        },
+    };
     let audit: Arc<dyn AuditSink> = match &args.audit_log {
         Some(path) => Arc::new(
             JsonLinesAudit::open(path).with_context(|| format!("audit log {}", path.display()))?,
@@ -80,6 +89,11 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     config.policy = policy;
     let runtime = Runtime::new(config)?;
     let workload = runtime.load(&wasm, manifest).map_err(bad_input)?;
+    if auto_fell_back {
+        eprintln!(
+            "tessera: no TEE found; using the SIMULATED attester (platform: sim, no hardware protection)"
+        );
+    }
     tracing::info!(
         measurement = %workload.measurement().workload_measurement,
         spiffe_id = %workload.measurement().spiffe_id,

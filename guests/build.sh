@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Builds every Tessera guest (examples and test programs) as a WebAssembly
+# component and copies each one to <repo>/target/guests/NAME.wasm.
+#
+# Two routes, tried in this order:
+#   1. rustup: `rustup target add wasm32-wasip2` and a plain cargo build
+#      (a developer machine with internet access);
+#   2. Debian: Debian's rustc-web + rust-web-src + wasi-libc + lld, building std
+#      for wasm32-wasip2 with -Zbuild-std (machines where rustup cannot download
+#      targets). Missing Debian packages are installed with apt-get.
+#
+# Set TESSERA_GUEST_ROUTE=rustup or TESSERA_GUEST_ROUTE=debian to force a route.
+# Runnable from any directory; a second run with nothing changed takes seconds.
+set -euo pipefail
+
+readonly TARGET=wasm32-wasip2
+readonly COMPONENTS=(hello-identity signer spin grow memdump exit-code hostile)
+# The first 8 bytes of a component: "\0asm", version 0x0d, layer 1.
+readonly COMPONENT_HEADER="0061736d0d000100"
+# Debian packages for route 2: rust-web-src has std's sources for -Zbuild-std,
+# rust-web-llvm has wasm-component-ld, lld has wasm-ld (its version follows
+# rustc-web's LLVM), wasi-libc is the C library std links against.
+readonly DEBIAN_LLVM=22
+readonly DEBIAN_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm "lld-$DEBIAN_LLVM" wasi-libc)
+readonly WASI_SYSROOT_LIB=/usr/lib/wasm32-wasi
+
+GUESTS_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname -- "$GUESTS_DIR")
+readonly GUESTS_DIR REPO_DIR
+readonly OUT_DIR=$REPO_DIR/target/guests
+readonly BUILD_DIR=$REPO_DIR/target/guest-build
+# Set when `rustup target add` failed, so that later runs skip that slow attempt
+# for a day (delete it to retry at once).
+readonly RUSTUP_FAILED_MARKER=$BUILD_DIR/rustup-target-unavailable
+
+log() { printf 'guests: %s\n' "$*" >&2; }
+die() {
+    printf 'guests: error: %s\n' "$*" >&2
+    exit 1
+}
+
+cargo_flags=(build --release --workspace --target "$TARGET" --manifest-path "$GUESTS_DIR/Cargo.toml")
+if [[ -f $GUESTS_DIR/Cargo.lock ]]; then
+    cargo_flags+=(--locked)
+fi
+
+# Route 1: rustup's wasm32-wasip2 target. Returns non-zero if the target cannot be had.
+build_with_rustup() {
+    command -v rustup >/dev/null || {
+        log "rustup not found"
+        return 1
+    }
+    if ! rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
+        if [[ -n $(find "$RUSTUP_FAILED_MARKER" -mmin -1440 2>/dev/null) ]]; then
+            log "rustup: $TARGET unavailable (tried less than a day ago; see $RUSTUP_FAILED_MARKER)"
+            return 1
+        fi
+        log "rustup: adding target $TARGET"
+        if ! timeout 120 rustup target add "$TARGET" >&2; then
+            log "rustup: cannot add $TARGET (offline?)"
+            mkdir -p "$BUILD_DIR"
+            date >"$RUSTUP_FAILED_MARKER"
+            return 1
+        fi
+        rm -f "$RUSTUP_FAILED_MARKER"
+    fi
+    log "rustup: building with $(rustc --version)"
+    CARGO_TARGET_DIR=$BUILD_DIR/rustup cargo "${cargo_flags[@]}" || die "cargo build failed (rustup route)"
+    artifact_dir=$BUILD_DIR/rustup/$TARGET/release
+}
+
+debian_toolchain_present() {
+    [[ -x /usr/bin/rustc && -x /usr/bin/cargo ]] &&
+        [[ -d /usr/lib/rustlib/src/rust/library/std ]] &&
+        [[ -f $WASI_SYSROOT_LIB/crt1-command.o && -f $WASI_SYSROOT_LIB/libc.a ]] &&
+        [[ -x /usr/lib/llvm-$DEBIAN_LLVM/bin/wasm-ld ]] &&
+        [[ -x /usr/lib/rustlib/x86_64-unknown-linux-gnu/bin/wasm-component-ld ]]
+}
+
+install_debian_toolchain() {
+    local sudo=()
+    if [[ $EUID -ne 0 ]]; then
+        command -v sudo >/dev/null || die "need root (or sudo) to install: ${DEBIAN_PACKAGES[*]}"
+        sudo=(sudo)
+    fi
+    log "debian: installing ${DEBIAN_PACKAGES[*]}"
+    "${sudo[@]}" apt-get update -q >&2 || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+        "${DEBIAN_PACKAGES[@]}" >&2 || die "apt-get install failed"
+    debian_toolchain_present || die "Debian toolchain still incomplete after installing ${DEBIAN_PACKAGES[*]}"
+}
+
+# Route 2: Debian's rustc-web with -Zbuild-std, linking against Debian's wasi-libc.
+build_with_debian() {
+    debian_toolchain_present || install_debian_toolchain
+    log "debian: building with $(/usr/bin/rustc --version) and -Zbuild-std"
+    # Every guest is a command (wasi:cli/run), hence crt1-command.o.
+    env PATH="/usr/bin:/usr/lib/llvm-$DEBIAN_LLVM/bin:$PATH" \
+        RUSTC=/usr/bin/rustc \
+        RUSTDOC=/usr/bin/rustdoc \
+        RUSTC_BOOTSTRAP=1 \
+        RUSTFLAGS="-L $WASI_SYSROOT_LIB -C link-self-contained=no -C link-arg=$WASI_SYSROOT_LIB/crt1-command.o" \
+        CARGO_TARGET_DIR="$BUILD_DIR/debian" \
+        /usr/bin/cargo "${cargo_flags[@]}" -Zbuild-std=std,panic_abort ||
+        die "cargo build failed (Debian route)"
+    artifact_dir=$BUILD_DIR/debian/$TARGET/release
+}
+
+# rustup picks its toolchain from the current directory: use the guests' own.
+cd "$GUESTS_DIR"
+SECONDS=0
+artifact_dir=
+case ${TESSERA_GUEST_ROUTE:-auto} in
+rustup) build_with_rustup || die "rustup route unavailable" ;;
+debian) build_with_debian ;;
+auto) build_with_rustup || {
+    log "falling back to Debian's toolchain"
+    build_with_debian
+} ;;
+*) die "TESSERA_GUEST_ROUTE must be rustup, debian or auto, not '$TESSERA_GUEST_ROUTE'" ;;
+esac
+
+mkdir -p "$OUT_DIR"
+for name in "${COMPONENTS[@]}"; do
+    src=$artifact_dir/$name.wasm
+    dst=$OUT_DIR/$name.wasm
+    [[ -f $src ]] || die "$src was not built"
+    if ! cmp -s "$src" "$dst"; then
+        cp "$src" "$dst.tmp"
+        mv -f "$dst.tmp" "$dst"
+    fi
+    header=$(od -An -tx1 -N8 "$dst" | tr -d ' \n')
+    [[ $header == "$COMPONENT_HEADER" ]] ||
+        die "$dst is not a component (header $header, want $COMPONENT_HEADER)"
+    log "$(printf '%-16s %8d bytes' "$name.wasm" "$(stat -c %s "$dst")")"
+done
+log "done in ${SECONDS}s: ${#COMPONENTS[@]} components in $OUT_DIR"
