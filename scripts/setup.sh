@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Everything a fresh machine needs before Tessera can be built and tested:
+# system tools, the Rust components CI uses, the guest components, and the
+# host binary. Safe to run again; fast when nothing changed.
+set -euo pipefail
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+# Tools the tests use as independent checkers: openssl (signature
+# verification), sha384sum (module digests).
+missing=()
+command -v openssl >/dev/null || missing+=(openssl)
+command -v sha384sum >/dev/null || missing+=(coreutils)
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { log "error: no Rust toolchain (cargo) on PATH"; exit 1; }
+for component in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+        log "adding rustup component $component"
+        rustup component add "$component" || log "warning: could not add $component"
+    fi
+done
+
+log "building guest components"
+guests/build.sh
+
+log "building the host (release; the first build compiles wasmtime and takes ~10 min on 2 cores)"
+cargo build --release --locked --workspace
+log "ready: target/release/tessera, target/guests/*.wasm"
