@@ -30,6 +30,8 @@ pub const MAX_WASM_LEN: usize = 256 << 20;
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Workloads that may run at once in one runtime (pool slots).
 pub const MAX_CONCURRENT_WORKLOADS: u32 = 16;
+/// Most live resources (WASI streams, key handles, ...) one workload may hold.
+pub const MAX_RESOURCES: usize = 10_000;
 /// Most bytes a guest may copy into the host in one host call (4 MiB, four
 /// times the largest message `sign` accepts).
 pub const HOSTCALL_FUEL: usize = 4 << 20;
@@ -304,9 +306,11 @@ impl Runtime {
             host: self.host.clone(),
             capabilities: manifest.capabilities.clone(),
         });
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(MAX_RESOURCES);
         let state = HostState {
             wasi: wasi.build(),
-            table: ResourceTable::new(),
+            table,
             tessera: TesseraCtx::new(identity.clone(), services, limits),
             limiter: Limiter::new(&manifest.limits),
         };

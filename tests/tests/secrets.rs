@@ -153,3 +153,34 @@ fn sealed_key_files_and_sim_roots_are_private_to_the_owner() {
         assert_eq!(mode, 0o600, "{name} has mode {mode:o}");
     }
 }
+
+#[test]
+fn the_tessera_process_cannot_dump_core() {
+    // A core dump of the host would hold every unsealed key: the limit is zero.
+    let s = state();
+    let m = write(s.path(), "m.toml", "[limits]\ntimeout_ms = 5000\n");
+    let mut child = std::process::Command::new(tessera_bin())
+        .arg("--state-dir")
+        .arg(s.path())
+        .args(["run", guest("spin").to_str().unwrap(), "--manifest", m.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let limits_path = format!("/proc/{}/limits", child.id());
+    let mut limits = String::new();
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        limits = std::fs::read_to_string(&limits_path).unwrap_or_default();
+        let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap_or("");
+        if core.split_whitespace().nth(4) == Some("0") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    let fields: Vec<_> = core.split_whitespace().collect();
+    assert_eq!((fields[4], fields[5]), ("0", "0"), "{core}");
+}
