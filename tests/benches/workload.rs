@@ -18,7 +18,9 @@ const RUNS: u32 = 300;
 
 async fn mean(rt: &Runtime, name: &str, args: &[&str]) -> Duration {
     let wasm = std::fs::read(guest(name)).expect("guest");
-    let w = rt.load(&wasm, Manifest::default_for(name).expect("manifest")).expect("load");
+    let w = rt
+        .load(&wasm, Manifest::default_for(name).expect("manifest"))
+        .expect("load");
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     for _ in 0..WARMUP {
         rt.run(&w, &args, Stdio::Capture).await.expect("run");
@@ -26,7 +28,12 @@ async fn mean(rt: &Runtime, name: &str, args: &[&str]) -> Duration {
     let start = Instant::now();
     for _ in 0..RUNS {
         let out = rt.run(&w, &args, Stdio::Capture).await.expect("run");
-        assert_eq!(out.exit_code, 0, "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.exit_code,
+            0,
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     start.elapsed() / RUNS
 }
@@ -34,14 +41,32 @@ async fn mean(rt: &Runtime, name: &str, args: &[&str]) -> Duration {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let rt = Runtime::new(RuntimeConfig::simulated(dir.path(), Arc::new(NullAudit)).expect("config")).expect("runtime");
+    let rt =
+        Runtime::new(RuntimeConfig::simulated(dir.path(), Arc::new(NullAudit)).expect("config"))
+            .expect("runtime");
     let baseline = mean(&rt, "exit-code", &["0"]).await;
-    println!("{:<44} {:>10.1} µs/run  (baseline)", "exit-code 0 (instantiate + run, WASI only)", baseline.as_secs_f64() * 1e6);
+    println!(
+        "{:<44} {:>10.1} µs/run  (baseline)",
+        "exit-code 0 (instantiate + run, WASI only)",
+        baseline.as_secs_f64() * 1e6
+    );
     let cases: [(&str, &str, &[&str]); 4] = [
         ("hello-identity (identity.get, JSON)", "hello-identity", &[]),
-        ("signer ed25519 (open key + sign)", "signer", &["--alg", "ed25519", "bench"]),
-        ("signer ecdsa-p256 (open key + sign)", "signer", &["--alg", "ecdsa-p256", "bench"]),
-        ("hello-identity --nonce (sign + sim attest)", "hello-identity", &["--nonce", "00ff"]),
+        (
+            "signer ed25519 (open key + sign)",
+            "signer",
+            &["--alg", "ed25519", "bench"],
+        ),
+        (
+            "signer ecdsa-p256 (open key + sign)",
+            "signer",
+            &["--alg", "ecdsa-p256", "bench"],
+        ),
+        (
+            "hello-identity --nonce (sign + sim attest)",
+            "hello-identity",
+            &["--nonce", "00ff"],
+        ),
     ];
     for (label, name, args) in cases {
         let t = mean(&rt, name, args).await;

@@ -162,7 +162,12 @@ fn the_tessera_process_cannot_dump_core() {
     let mut child = std::process::Command::new(tessera_bin())
         .arg("--state-dir")
         .arg(s.path())
-        .args(["run", guest("spin").to_str().unwrap(), "--manifest", m.to_str().unwrap()])
+        .args([
+            "run",
+            guest("spin").to_str().unwrap(),
+            "--manifest",
+            m.to_str().unwrap(),
+        ])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -173,14 +178,20 @@ fn the_tessera_process_cannot_dump_core() {
     for _ in 0..100 {
         std::thread::sleep(std::time::Duration::from_millis(20));
         limits = std::fs::read_to_string(&limits_path).unwrap_or_default();
-        let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap_or("");
+        let core = limits
+            .lines()
+            .find(|l| l.starts_with("Max core file size"))
+            .unwrap_or("");
         if core.split_whitespace().nth(4) == Some("0") {
             break;
         }
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
     let fields: Vec<_> = core.split_whitespace().collect();
     assert_eq!((fields[4], fields[5]), ("0", "0"), "{core}");
 }
