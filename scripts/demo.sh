@@ -17,15 +17,15 @@ step "measure: what the signer workload is"
 $tessera measure target/guests/signer.wasm --json
 
 step "run: the workload reads its identity"
-$tessera run target/guests/hello-identity.wasm
+$tessera run --attester sim target/guests/hello-identity.wasm
 
 step "run: sign with a host-held key (Ed25519, then ECDSA P-256)"
-$tessera run target/guests/signer.wasm -- "hello from tessera"
-$tessera run target/guests/signer.wasm -- --alg ecdsa-p256 "hello from tessera"
+$tessera run --attester sim target/guests/signer.wasm -- "hello from tessera"
+$tessera run --attester sim target/guests/signer.wasm -- --alg ecdsa-p256 "hello from tessera"
 
 step "attest: evidence bound to a nonce and the workload's key, then verified"
 nonce=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-out=$($tessera run target/guests/hello-identity.wasm -- --nonce "$nonce")
+out=$($tessera run --attester sim target/guests/hello-identity.wasm -- --nonce "$nonce")
 echo "$out"
 evidence=$(mktemp)
 trap 'rm -f "$evidence"' EXIT

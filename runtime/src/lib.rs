@@ -34,16 +34,19 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod appraisal;
 pub mod attester;
 pub mod audit;
 pub mod crypto;
 pub mod digest;
 mod engine;
 mod error;
+pub mod evidence;
 pub mod keystore;
 mod limits;
 pub mod manifest;
 pub mod measure;
+mod platform_verifiers;
 pub mod policy;
 pub mod sealer;
 mod services;

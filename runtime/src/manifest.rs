@@ -328,4 +328,28 @@ mod tests {
             Err(ManifestError::TooLarge(_))
         ));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn arbitrary_bytes_never_panic_the_manifest_parser(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let _ = Manifest::parse(&data, "w");
+        }
+
+        #[test]
+        fn arbitrary_env_and_args_measure_deterministically(
+            args in proptest::collection::vec("[ -~]{0,12}", 0..4),
+            env in proptest::collection::btree_map("[A-Z_]{1,8}", "[ -~]{0,12}", 0..4),
+        ) {
+            let mut text = format!("args = {}\n[env]\n", toml::Value::from(args.clone()));
+            for (k, v) in &env {
+                text.push_str(&format!("{k} = {}\n", toml::Value::from(v.clone())));
+            }
+            if let Ok(a) = Manifest::parse(text.as_bytes(), "w") {
+                let b = Manifest::parse(text.as_bytes(), "w").unwrap();
+                proptest::prop_assert_eq!(a.digest(), b.digest());
+                proptest::prop_assert_eq!(a.args, args);
+            }
+        }
+    }
 }

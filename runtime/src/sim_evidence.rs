@@ -121,4 +121,16 @@ mod tests {
         bad[0] = b'X';
         assert_eq!(SimReport::parse(&bad), Err(SimParseError::Magic));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn parser_accepts_only_what_round_trips(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            if let Ok((report, sig)) = SimReport::parse(&data) {
+                let mut again = report.signed_bytes().to_vec();
+                again.extend_from_slice(sig);
+                proptest::prop_assert_eq!(again, data);
+            }
+        }
+    }
 }

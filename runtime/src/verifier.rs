@@ -1,12 +1,11 @@
 //! The Verifier seam: evidence in, verified claims out, then an appraisal.
 //!
 //! Verification (signature, format) and appraisal (is this acceptable?) are
-//! separate steps: a [`Verifier`] only says what the evidence proves; an
-//! [`AppraisalPolicy`] decides whether that is enough.
+//! separate steps: a [`Verifier`] only says what the evidence proves;
+//! [`crate::appraisal`] decides whether that is enough.
 
 use p384::ecdsa::{Signature, VerifyingKey, signature::Verifier as _};
 use p384::pkcs8::{DecodePublicKey, EncodePublicKey};
-use serde::Serialize;
 use tessera_host_api::Platform;
 
 use crate::digest::Sha384Digest;
@@ -23,6 +22,9 @@ pub struct Claims {
     pub report_data: [u8; 64],
     /// Whether the platform allows debugging (always false for `sim`).
     pub debug: bool,
+    /// Platform-specific verified fields, as the appraisal policy sees them
+    /// (`input.snp` / `input.tdx`); `null` for `sim`.
+    pub details: serde_json::Value,
 }
 
 /// Why evidence did not verify.
@@ -82,80 +84,8 @@ impl Verifier for SimVerifier {
             launch_measurement: report.launch_measurement.to_vec(),
             report_data: report.report_data,
             debug: false,
+            details: serde_json::Value::Null,
         })
-    }
-}
-
-/// The outcome of appraising claims.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Appraisal {
-    /// `accept` or `reject`.
-    pub verdict: Verdict,
-    /// Why, in words a person can read.
-    pub reasons: Vec<String>,
-}
-
-/// An appraisal verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    /// The evidence meets the policy.
-    Accept,
-    /// It does not.
-    Reject,
-}
-
-/// Decides whether verified claims are acceptable.
-pub trait AppraisalPolicy: Send + Sync {
-    /// Appraises `claims`; `expected_report_data`, when given, must match.
-    fn appraise(&self, claims: &Claims, expected_report_data: Option<&[u8; 64]>) -> Appraisal;
-}
-
-/// Built-in appraisal policies. Issue-level Rego policies plug in beside these.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum BuiltinPolicy {
-    /// Accepts sim evidence (development only).
-    Dev,
-    /// Refuses sim evidence and debug platforms.
-    Production,
-}
-
-impl AppraisalPolicy for BuiltinPolicy {
-    fn appraise(&self, claims: &Claims, expected: Option<&[u8; 64]>) -> Appraisal {
-        let mut reasons = Vec::new();
-        let mut ok = true;
-        if let Some(expected) = expected {
-            if &claims.report_data == expected {
-                reasons.push("report data matches the expected value".into());
-            } else {
-                ok = false;
-                reasons.push("report data does not match the expected value".into());
-            }
-        }
-        if claims.debug {
-            ok = false;
-            reasons.push("platform allows debugging".into());
-        }
-        if claims.platform == Platform::Sim {
-            match self {
-                BuiltinPolicy::Dev => reasons.push(
-                    "sim evidence accepted under the dev policy: it proves no hardware protection"
-                        .into(),
-                ),
-                BuiltinPolicy::Production => {
-                    ok = false;
-                    reasons.push(
-                        "sim evidence is not hardware evidence; the production policy refuses it"
-                            .into(),
-                    );
-                }
-            }
-        }
-        Appraisal {
-            verdict: if ok { Verdict::Accept } else { Verdict::Reject },
-            reasons,
-        }
     }
 }
 
@@ -182,27 +112,5 @@ mod tests {
                 "flipping byte {i} still verified"
             );
         }
-    }
-
-    #[test]
-    fn production_policy_refuses_sim_dev_accepts() {
-        let claims = Claims {
-            platform: Platform::Sim,
-            launch_measurement: vec![],
-            report_data: [0; 64],
-            debug: false,
-        };
-        assert_eq!(
-            BuiltinPolicy::Production.appraise(&claims, None).verdict,
-            Verdict::Reject
-        );
-        assert_eq!(
-            BuiltinPolicy::Dev.appraise(&claims, None).verdict,
-            Verdict::Accept
-        );
-        assert_eq!(
-            BuiltinPolicy::Dev.appraise(&claims, Some(&[1; 64])).verdict,
-            Verdict::Reject
-        );
     }
 }

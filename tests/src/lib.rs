@@ -77,14 +77,19 @@ pub fn state() -> tempfile::TempDir {
 }
 
 /// `tessera --state-dir STATE ARGS…`, run to completion with no stdin.
+///
+/// `run` gets `--attester sim` (these tests run without a TEE), unless the
+/// test names an attester itself.
 pub fn tessera(state: &Path, args: &[&str]) -> Output {
-    Command::new(tessera_bin())
-        .arg("--state-dir")
-        .arg(state)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    let mut cmd = Command::new(tessera_bin());
+    cmd.arg("--state-dir").arg(state);
+    match args.split_first() {
+        Some((&"run", rest)) if !rest.contains(&"--attester") => {
+            cmd.args(["run", "--attester", "sim"]).args(rest)
+        }
+        _ => cmd.args(args),
+    };
+    cmd.stdin(Stdio::null()).output().unwrap()
 }
 
 /// Exit code, stdout and stderr as text, for assertions and messages.

@@ -188,3 +188,27 @@ fn a_missing_component_file_is_a_clear_error() {
         show(&out)
     );
 }
+
+#[test]
+fn without_a_tee_auto_refuses_instead_of_falling_back_to_the_sim() {
+    let s = state();
+    let out = tessera(
+        s.path(),
+        &[
+            "run",
+            "--attester",
+            "auto",
+            guest("signer").to_str().unwrap(),
+            "--",
+            "m",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(stderr(&out).contains("no TEE found"), "{}", show(&out));
+    assert!(stderr(&out).contains("--attester sim"), "{}", show(&out));
+    assert!(
+        out.stdout.is_empty(),
+        "the workload must not have run: {}",
+        show(&out)
+    );
+}

@@ -164,6 +164,8 @@ fn the_tessera_process_cannot_dump_core() {
         .arg(s.path())
         .args([
             "run",
+            "--attester",
+            "sim",
             guest("spin").to_str().unwrap(),
             "--manifest",
             m.to_str().unwrap(),

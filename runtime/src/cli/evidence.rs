@@ -2,34 +2,60 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use anyhow::Context as _;
-use base64::Engine as _;
 use serde_json::json;
+use tessera_runtime::appraisal::{
+    Appraiser, DEFAULT_POLICY, MAX_POLICY_LEN, ReferenceValues, Verdict, appraisal_input,
+};
 use tessera_runtime::attester::SIM_ATTESTER_PUB_FILE;
-use tessera_runtime::sim_evidence::SIM_REPORT_LEN;
-use tessera_runtime::verifier::{
-    AppraisalPolicy as _, BuiltinPolicy, SimVerifier, Verdict, Verifier as _, VerifyError,
+use tessera_runtime::evidence::{
+    Endorsements, EvidenceError, EvidenceFormat, EvidenceVerifier, MAX_EVIDENCE_LEN,
+    decode_maybe_base64,
 };
 
-use super::{Exit, bad_input, read_bounded};
+use super::{EXIT_BAD_INPUT, Exit, bad_input, read_bounded};
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Verify evidence and appraise it. Exit 0 accept, 1 reject, 2 unusable input.
+    /// Verify evidence offline and appraise it. Exit 0 accept, 1 reject, 2 unusable input.
     Verify(VerifyArgs),
 }
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
-    /// The evidence: raw bytes, or the same in base64.
+    /// The evidence: an SEV-SNP report, a TDX quote or sim evidence; raw or base64.
     evidence: PathBuf,
-    /// The sim root's public key (PEM) [default: the one in the state directory].
+    /// SEV-SNP: the VCEK or VLEK certificate (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    vcek: Option<PathBuf>,
+    /// SEV-SNP: the ASK (or ASVK) certificate (PEM or DER).
+    #[arg(long, value_name = "FILE", requires = "ark", conflicts_with = "chain")]
+    ask: Option<PathBuf>,
+    /// SEV-SNP: the ARK certificate; it must be AMD's root for the product
+    /// [default: the built-in AMD root].
+    #[arg(long, value_name = "FILE")]
+    ark: Option<PathBuf>,
+    /// SEV-SNP: a PEM bundle of ASK and ARK.
+    #[arg(long, value_name = "FILE", conflicts_with = "ark")]
+    chain: Option<PathBuf>,
+    /// TDX: DCAP collateral (JSON).
+    #[arg(long, value_name = "FILE")]
+    collateral: Option<PathBuf>,
+    /// Sim: the sim root's public key [default: the one in the state directory].
     #[arg(long, value_name = "PEM")]
     sim_root: Option<PathBuf>,
-    /// Appraisal policy.
-    #[arg(long, value_enum, default_value = "production")]
-    policy: PolicyChoice,
+    /// Verification time, RFC 3339 [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+    /// `production` (default), `dev` (also accepts sim evidence), or a Rego file
+    /// defining `data.tessera.appraisal.findings`.
+    #[arg(long, value_name = "POLICY", default_value = "production")]
+    policy: String,
+    /// Reference values (JSON) for the appraisal policy.
+    #[arg(long, value_name = "FILE")]
+    reference_values: Option<PathBuf>,
     /// REPORT_DATA the evidence must carry (128 hex digits).
     #[arg(long, value_name = "HEX")]
     report_data: Option<String>,
@@ -38,33 +64,36 @@ pub struct VerifyArgs {
     json: bool,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum PolicyChoice {
-    /// Accepts sim evidence.
-    Dev,
-    /// Refuses sim and debug evidence.
-    Production,
+fn read_opt(path: &Option<PathBuf>, what: &str) -> Result<Option<Vec<u8>>, Exit> {
+    path.as_deref()
+        .map(|p| read_bounded(p, 1 << 20, what))
+        .transpose()
 }
 
-const MAX_EVIDENCE_LEN: usize = 1 << 20;
-
-fn decode_evidence(raw: Vec<u8>) -> Vec<u8> {
-    if raw.starts_with(b"TSIMRPT1") || raw.len() == SIM_REPORT_LEN {
-        return raw;
-    }
-    let text: Vec<u8> = raw
-        .iter()
-        .copied()
-        .filter(|b| !b.is_ascii_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(&text)
-        .unwrap_or(raw)
+fn appraiser(args: &VerifyArgs) -> Result<Appraiser, Exit> {
+    let rv = match &args.reference_values {
+        Some(p) => ReferenceValues::parse(&read_bounded(p, 1 << 20, "reference values")?)
+            .map_err(|e| bad_input(anyhow::anyhow!(e)))?,
+        None => ReferenceValues::default(),
+    };
+    let made = match args.policy.as_str() {
+        "production" => Appraiser::production(&rv),
+        "dev" => Appraiser::dev(&rv),
+        path => {
+            let text = read_bounded(Path::new(path), MAX_POLICY_LEN, "policy")?;
+            let text = String::from_utf8(text)
+                .context("policy is not UTF-8")
+                .map_err(bad_input)?;
+            Appraiser::new(&text, false, &rv)
+        }
+    };
+    debug_assert!(!DEFAULT_POLICY.is_empty());
+    made.map_err(bad_input)
 }
 
 pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
     let Command::Verify(args) = cmd;
-    let evidence = decode_evidence(read_bounded(&args.evidence, MAX_EVIDENCE_LEN, "evidence")?);
+    let evidence = decode_maybe_base64(read_bounded(&args.evidence, MAX_EVIDENCE_LEN, "evidence")?);
     let expected = match &args.report_data {
         Some(h) => {
             let mut rd = [0u8; 64];
@@ -75,56 +104,76 @@ pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
         }
         None => None,
     };
-    let root_path = args
-        .sim_root
-        .clone()
-        .unwrap_or_else(|| state_dir.join(SIM_ATTESTER_PUB_FILE));
-    let root = read_bounded(&root_path, 64 << 10, "sim root")?;
-    let root = String::from_utf8(root)
-        .context("sim root is not PEM text")
-        .map_err(bad_input)?;
-    let verifier = SimVerifier::from_pem(&root).map_err(|e| bad_input(anyhow::anyhow!(e)))?;
-    let policy = match args.policy {
-        PolicyChoice::Dev => BuiltinPolicy::Dev,
-        PolicyChoice::Production => BuiltinPolicy::Production,
+    let at = match &args.at {
+        Some(t) => humantime::parse_rfc3339_weak(t)
+            .with_context(|| format!("--at {t:?} is not an RFC 3339 time"))
+            .map_err(bad_input)?,
+        None => SystemTime::now(),
     };
-    let mut unusable = false;
-    let (verdict, platform, reasons, claims) = match verifier.verify(&evidence) {
+    let appraiser = appraiser(&args)?;
+    let mut endorsements = Endorsements {
+        vcek: read_opt(&args.vcek, "VCEK")?,
+        ask: read_opt(&args.ask, "ASK")?,
+        ark: read_opt(&args.ark, "ARK")?,
+        chain: read_opt(&args.chain, "chain")?,
+        collateral: read_opt(&args.collateral, "collateral")?,
+        sim_root_pem: None,
+    };
+    if EvidenceFormat::detect(&evidence) == Some(EvidenceFormat::Sim) {
+        let root = args
+            .sim_root
+            .clone()
+            .unwrap_or_else(|| state_dir.join(SIM_ATTESTER_PUB_FILE));
+        let pem = read_bounded(&root, 64 << 10, "sim root")?;
+        endorsements.sim_root_pem = Some(
+            String::from_utf8(pem)
+                .context("sim root is not PEM")
+                .map_err(bad_input)?,
+        );
+    }
+    let platform = EvidenceFormat::detect(&evidence).map(|f| f.platform().to_string());
+    let verified = EvidenceVerifier::new().verify(&evidence, &endorsements, at);
+    let (output, code) = match verified {
         Ok(claims) => {
-            let a = policy.appraise(&claims, expected.as_ref());
-            let c = json!({
-                "launch_measurement": hex::encode(&claims.launch_measurement),
-                "report_data": hex::encode(claims.report_data),
-                "debug": claims.debug,
-            });
-            (a.verdict, Some(claims.platform.to_string()), a.reasons, c)
+            let input = appraisal_input(&claims, expected.as_ref());
+            let a = appraiser.appraise(&input).map_err(bad_input)?;
+            let code = if a.verdict == Verdict::Accept { 0 } else { 1 };
+            let mut claims_json = input.clone();
+            if let Some(obj) = claims_json.as_object_mut() {
+                obj.remove("expected_report_data");
+            }
+            (
+                json!({"verdict": a.verdict, "platform": platform, "status": a.status,
+                       "trust_vector": a.trust_vector, "reasons": a.reasons, "claims": claims_json}),
+                code,
+            )
         }
         Err(e) => {
-            unusable = matches!(e, VerifyError::Format(_));
+            let code = match e {
+                EvidenceError::Unusable(_) => EXIT_BAD_INPUT,
+                _ => 1,
+            };
             (
-                Verdict::Reject,
-                None,
-                vec![format!("evidence does not verify: {e}")],
-                json!({}),
+                json!({"verdict": Verdict::Reject, "platform": platform, "status": "contraindicated",
+                       "trust_vector": {}, "reasons": [format!("evidence does not verify: {e}")], "claims": {}}),
+                code,
             )
         }
     };
-    let accept = verdict == Verdict::Accept;
     if args.json {
-        println!(
-            "{}",
-            json!({ "verdict": verdict, "platform": platform, "reasons": reasons, "claims": claims })
-        );
+        println!("{output}");
     } else {
-        println!("verdict:  {}", if accept { "accept" } else { "reject" });
-        println!("platform: {}", platform.as_deref().unwrap_or("unknown"));
-        for r in &reasons {
-            println!("  - {r}");
+        println!(
+            "verdict:  {}",
+            output["verdict"].as_str().unwrap_or("reject")
+        );
+        println!(
+            "platform: {}",
+            output["platform"].as_str().unwrap_or("unknown")
+        );
+        for r in output["reasons"].as_array().into_iter().flatten() {
+            println!("  - {}", r.as_str().unwrap_or_default());
         }
     }
-    Ok(match (accept, unusable) {
-        (true, _) => ExitCode::SUCCESS,
-        (false, true) => ExitCode::from(super::EXIT_BAD_INPUT),
-        (false, false) => ExitCode::from(1),
-    })
+    Ok(ExitCode::from(code))
 }

@@ -22,8 +22,8 @@ pub struct Args {
     /// workload is named after the file.
     #[arg(long)]
     manifest: Option<PathBuf>,
-    /// Which attester to use. `auto` uses the platform's TEE when there is one
-    /// and otherwise falls back to `sim`, saying so on stderr.
+    /// Which attester to use. `auto` uses the platform's TEE and fails when
+    /// there is none; `sim` must be asked for by name.
     #[arg(long, value_enum, default_value = "auto")]
     attester: AttesterChoice,
     /// A grants file: identities only for the measurements it lists.
@@ -64,21 +64,22 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
         }
         None => Arc::new(DevPolicy),
     };
-    let auto_fell_back = match args.attester {
-        AttesterChoice::Sim => false,
-        AttesterChoice::Auto => match TEE_MARKERS.iter().find(|p| Path::new(p).exists()) {
-            Some(found) => {
-                return Err(Exit(
-                    1,
-                    anyhow::anyhow!(
-                        "found {found}, but this build has no hardware attester yet; refusing to \
-                         run a workload on real hardware with simulated evidence (pass --attester sim to insist)"
-                    ),
-                ));
-            }
-            None => true,
-        },
-    };
+    if let AttesterChoice::Auto = args.attester {
+        return Err(Exit(
+            1,
+            match TEE_MARKERS.iter().find(|p| Path::new(p).exists()) {
+                Some(found) => anyhow::anyhow!(
+                    "found {found}, but this build has no hardware attester yet; refusing to run \
+                     a workload on real hardware with simulated evidence (pass --attester sim to insist)"
+                ),
+                None => anyhow::anyhow!(
+                    "no TEE found (checked {}); pass --attester sim to use the simulated attester \
+                     (development only: no hardware protection)",
+                    TEE_MARKERS.join(", ")
+                ),
+            },
+        ));
+    }
     let audit: Arc<dyn AuditSink> = match &args.audit_log {
         Some(path) => Arc::new(
             JsonLinesAudit::open(path).with_context(|| format!("audit log {}", path.display()))?,
@@ -89,11 +90,7 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     config.policy = policy;
     let runtime = Runtime::new(config)?;
     let workload = runtime.load(&wasm, manifest).map_err(bad_input)?;
-    if auto_fell_back {
-        eprintln!(
-            "tessera: no TEE found; using the SIMULATED attester (platform: sim, no hardware protection)"
-        );
-    }
+    eprintln!("tessera: using the SIMULATED attester (platform: sim, no hardware protection)");
     tracing::info!(
         measurement = %workload.measurement().workload_measurement,
         spiffe_id = %workload.measurement().spiffe_id,
