@@ -110,10 +110,10 @@ impl UnverifiedQuote {
             kind
         };
         let body = TdReportBody::parse(kind, r.take(kind.body_len(), "report body")?)?;
-        let signed_len = r.pos();
+        let signed_len = r.offset();
 
         let sig_len = r.len_u32("signature_data.length")?;
-        let sig_start = r.pos();
+        let sig_start = r.offset();
         let sig_data = r.take(sig_len, "signature_data")?;
         check_signature_data(sig_data, sig_start)?;
         let len = r.offset();
@@ -148,14 +148,9 @@ impl UnverifiedQuote {
         self.signed_len
     }
 
-    /// Length of the quote without trailing zero padding.
-    pub fn len(&self) -> usize {
+    /// Length of the quote without its trailing zero padding.
+    pub fn encoded_len(&self) -> usize {
         self.len
-    }
-
-    /// Always false: a parsed quote has at least a header and a body.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 

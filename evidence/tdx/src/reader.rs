@@ -33,11 +33,6 @@ impl<'a> Reader<'a> {
         self.base + self.pos
     }
 
-    /// Offset of the next unread byte.
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
     /// The unread bytes.
     pub(crate) fn rest(&self) -> &'a [u8] {
         self.buf.get(self.pos..).unwrap_or_default()
@@ -101,7 +96,7 @@ mod tests {
                 available: 1
             })
         );
-        assert_eq!(r.pos(), 2, "a failed read consumes nothing");
+        assert_eq!(r.offset(), 2, "a failed read consumes nothing");
         assert_eq!(r.u8("c"), Ok(3));
         assert!(r.rest().is_empty());
     }

@@ -49,7 +49,7 @@ fn cos_log_events_are_typed() {
     assert_eq!(log.spec_id().spec_version, (2, 0, 0));
     assert_eq!(log.events().len(), 43);
     assert_eq!(
-        log.len(),
+        log.encoded_len(),
         18101,
         "the 0xFF-filled rest of the log area is not events"
     );
@@ -92,9 +92,9 @@ fn every_truncation_of_the_log_parses_to_a_prefix_or_a_truncation_error() {
         .events()
         .iter()
         .map(|e| e.offset())
-        .chain([full.len()])
+        .chain([full.encoded_len()])
         .collect();
-    for n in 0..=full.len() {
+    for n in 0..=full.encoded_len() {
         match EventLog::parse(&log[..n]) {
             Ok(prefix) => {
                 assert!(

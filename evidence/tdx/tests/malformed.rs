@@ -18,7 +18,7 @@ fn every_truncation_of_a_quote_is_a_typed_error_until_only_padding_is_cut() {
         let quote = common::read(&common::case(id).evidence);
         let end = UnverifiedQuote::parse(&quote)
             .expect("genuine quote parses")
-            .len();
+            .encoded_len();
         for n in 0..quote.len() {
             let result = UnverifiedQuote::parse(&quote[..n]);
             if n < end {

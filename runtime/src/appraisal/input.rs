@@ -11,7 +11,7 @@ use crate::verifier::Claims;
 ///
 /// ```json
 /// {"launch_measurements": {"sev-snp": ["<96 hex>"], "tdx": ["<MRTD, 96 hex>"], "sim": ["<96 hex>"]},
-///  "snp_minimum_tcb": {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}}
+///  "snp_minimum_tcb": {"boot_loader": 3, "tee": 0, "snp": 8, "microcode": 115}}
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +19,7 @@ pub struct ReferenceValues {
     /// Allowed launch measurements per platform (lowercase hex).
     #[serde(default)]
     pub launch_measurements: BTreeMap<String, Vec<String>>,
-    /// Minimum SNP TCB component versions (`bootloader`, `tee`, `snp`, `microcode`, `fmc`).
+    /// Minimum SNP TCB component versions (`boot_loader`, `tee`, `snp`, `microcode`, `fmc`).
     #[serde(default)]
     pub snp_minimum_tcb: BTreeMap<String, u64>,
 }

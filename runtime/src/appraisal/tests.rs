@@ -14,7 +14,7 @@ fn claims(platform: Platform, debug: bool, details: serde_json::Value) -> Claims
 
 fn snp(vmpl: u64) -> serde_json::Value {
     serde_json::json!({"product": "milan", "signer": "vcek", "vmpl": vmpl,
-        "reported_tcb": {"bootloader": 3, "tee": 0, "snp": 8, "microcode": 115}})
+        "reported_tcb": {"boot_loader": 3, "tee": 0, "snp": 8, "microcode": 115}})
 }
 
 fn tdx(status: &str) -> serde_json::Value {

@@ -70,13 +70,8 @@ impl EventLog {
     }
 
     /// Bytes the header and events take (the rest of the log area is unused).
-    pub fn len(&self) -> usize {
+    pub fn encoded_len(&self) -> usize {
         self.len
-    }
-
-    /// Whether the log has no events after its header.
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
     }
 }
 
