@@ -42,6 +42,7 @@ pub mod digest;
 mod engine;
 mod error;
 pub mod evidence;
+pub mod hw;
 pub mod keystore;
 mod limits;
 pub mod manifest;

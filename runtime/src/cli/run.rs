@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use tessera_runtime::audit::{AuditSink, JsonLinesAudit, NullAudit};
 use tessera_runtime::policy::{DevPolicy, GrantsPolicy, Policy};
-use tessera_runtime::{MAX_WASM_LEN, RunError, Runtime, RuntimeConfig, Stdio};
+use tessera_runtime::{MAX_WASM_LEN, RunError, Runtime, RuntimeConfig, Stdio, hw};
 
 use super::{Exit, bad_input, load_manifest, read_bounded};
 
@@ -40,16 +40,15 @@ pub struct Args {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum AttesterChoice {
+    /// The machine's TEE (configfs-tsm provider or device node); an error without one.
     Auto,
+    /// AMD SEV-SNP.
+    SevSnp,
+    /// Intel TDX.
+    Tdx,
+    /// The simulated attester: development only, no hardware protection.
     Sim,
 }
-
-/// Device nodes and interfaces that mean a TEE is present.
-const TEE_MARKERS: [&str; 3] = [
-    "/dev/sev-guest",
-    "/dev/tdx_guest",
-    "/sys/kernel/config/tsm/report",
-];
 
 pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     let manifest = load_manifest(&args.workload, args.manifest.as_deref())?;
@@ -64,33 +63,41 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
         }
         None => Arc::new(DevPolicy),
     };
-    if let AttesterChoice::Auto = args.attester {
-        return Err(Exit(
-            1,
-            match TEE_MARKERS.iter().find(|p| Path::new(p).exists()) {
-                Some(found) => anyhow::anyhow!(
-                    "found {found}, but this build has no hardware attester yet; refusing to run \
-                     a workload on real hardware with simulated evidence (pass --attester sim to insist)"
-                ),
-                None => anyhow::anyhow!(
-                    "no TEE found (checked {}); pass --attester sim to use the simulated attester \
-                     (development only: no hardware protection)",
-                    TEE_MARKERS.join(", ")
-                ),
-            },
-        ));
-    }
     let audit: Arc<dyn AuditSink> = match &args.audit_log {
         Some(path) => Arc::new(
             JsonLinesAudit::open(path).with_context(|| format!("audit log {}", path.display()))?,
         ),
         None => Arc::new(NullAudit),
     };
-    let mut config = RuntimeConfig::simulated(state_dir, audit).map_err(|e| anyhow::anyhow!(e))?;
-    config.policy = policy;
+    let config = match args.attester {
+        AttesterChoice::Sim => {
+            let mut config =
+                RuntimeConfig::simulated(state_dir, audit).map_err(|e| anyhow::anyhow!(e))?;
+            config.policy = policy;
+            config
+        }
+        hardware => {
+            let choice = match hardware {
+                AttesterChoice::SevSnp => hw::AttesterChoice::SevSnp,
+                AttesterChoice::Tdx => hw::AttesterChoice::Tdx,
+                _ => hw::AttesterChoice::Auto,
+            };
+            let (attester, sealer) =
+                hw::choose(choice, tessera_tsm::HostFs, &tessera_tsm::Paths::default())?;
+            RuntimeConfig {
+                state_dir: state_dir.to_path_buf(),
+                attester,
+                sealer,
+                policy,
+                audit,
+            }
+        }
+    };
     let runtime = Runtime::new(config)?;
     let workload = runtime.load(&wasm, manifest).map_err(bad_input)?;
-    eprintln!("tessera: using the SIMULATED attester (platform: sim, no hardware protection)");
+    if runtime.platform() == tessera_runtime::Platform::Sim {
+        eprintln!("tessera: using the SIMULATED attester (platform: sim, no hardware protection)");
+    }
     tracing::info!(
         measurement = %workload.measurement().workload_measurement,
         spiffe_id = %workload.measurement().spiffe_id,
