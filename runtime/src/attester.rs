@@ -52,6 +52,23 @@ pub trait Attester: Send + Sync {
     fn platform(&self) -> Platform;
     /// Evidence that carries `report_data`.
     fn attest(&self, report_data: &[u8; 64]) -> Result<Evidence, AttestError>;
+
+    /// Records a workload measurement in the platform's runtime measurement
+    /// register (TDX: RTMR3) and in the runtime's measurement log, before the
+    /// workload runs. Platforms without such a register record nothing.
+    fn extend_runtime_measurement(
+        &self,
+        _digest: &[u8; 48],
+        _description: &str,
+    ) -> Result<(), AttestError> {
+        Ok(())
+    }
+
+    /// The runtime measurement log so far (JSON lines; one entry per
+    /// extension), for verifiers to replay against the quote's RTMR3.
+    fn measurement_log(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Private key file of the sim attester's root.

@@ -26,6 +26,9 @@ use crate::services::{HostServices, WorkloadHost};
 
 /// Largest component accepted, in bytes.
 pub const MAX_WASM_LEN: usize = 256 << 20;
+/// The runtime measurement log (JSON lines) in the state directory, written on
+/// platforms with runtime measurement registers (TDX RTMR3).
+pub const MEASUREMENT_LOG_FILE: &str = "runtime-measurements.jsonl";
 /// How often the epoch advances; workload deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Workloads that may run at once in one runtime (pool slots).
@@ -185,6 +188,7 @@ pub fn engine_config() -> Config {
 /// The Tessera runtime: one engine, one linker, the host's seams.
 pub struct Runtime {
     engine: Engine,
+    state_dir: PathBuf,
     linker: Linker<HostState>,
     host: Arc<HostServices>,
     slots: Arc<tokio::sync::Semaphore>,
@@ -206,6 +210,7 @@ impl Runtime {
         })?;
         let keys = KeyStore::open(&config.state_dir, config.sealer)?;
         Ok(Self {
+            state_dir: config.state_dir.clone(),
             _ticker: Ticker::start(engine.clone()),
             engine,
             linker,
@@ -269,6 +274,19 @@ impl Runtime {
             module_digest: m.module_digest.0,
             platform,
         };
+        let description = format!(
+            "tessera workload {} {}",
+            m.spiffe_id, m.workload_measurement
+        );
+        self.host
+            .attester
+            .extend_runtime_measurement(&m.workload_measurement.0, &description)
+            .map_err(|e| RunError::Measurement(e.to_string()))?;
+        if let Some(log) = self.host.attester.measurement_log() {
+            let path = self.state_dir.join(MEASUREMENT_LOG_FILE);
+            std::fs::write(&path, log)
+                .map_err(|e| RunError::Measurement(format!("{}: {e}", path.display())))?;
+        }
         self.host.audit.record(AuditEvent::IdentityGranted {
             spiffe_id: identity.spiffe_id.clone(),
             workload_measurement: m.workload_measurement.to_string(),

@@ -74,6 +74,10 @@ pub enum RunError {
     /// The workload trapped.
     #[error("workload trapped: {0}")]
     Trap(String),
+    /// The workload's measurement could not be recorded in the platform's
+    /// runtime measurement register; it does not run unmeasured.
+    #[error("recording the workload measurement: {0}")]
+    Measurement(String),
     /// The runtime is shutting down.
     #[error("runtime is shutting down")]
     Busy,

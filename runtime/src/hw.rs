@@ -12,11 +12,13 @@
 //! [`choose`] turns `--attester auto|sev-snp|tdx|sim` into these, and never
 //! falls back to the sim without being asked.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest as _, Sha256};
 use tessera_host_api::Platform;
-use tessera_tsm::{Detected, KernelFs, Paths, ReportRequest, TsmClient};
+use tessera_tsm::{
+    Detected, KernelFs, MeasuredRtmrs, Paths, ReportRequest, RtmrIndex, Rtmrs, TsmClient,
+};
 
 use crate::attester::{AttestError, Attester, Evidence};
 use crate::sealer::{SealError, Sealer, SealingKey, UnsupportedSealer};
@@ -25,20 +27,36 @@ fn tsm_error(e: tessera_tsm::Error) -> AttestError {
     AttestError::Unsupported(e.to_string())
 }
 
-/// Evidence through configfs-tsm.
-pub struct TsmAttester<F: KernelFs> {
+/// Evidence through configfs-tsm; on TDX also RTMR3 extension through sysfs.
+pub struct TsmAttester<F: KernelFs, G: KernelFs = F> {
     client: TsmClient<F>,
     platform: Platform,
+    rtmrs: Option<Mutex<MeasuredRtmrs<G>>>,
 }
 
 impl<F: KernelFs> TsmAttester<F> {
     /// An attester for `platform` using `client`.
     pub fn new(client: TsmClient<F>, platform: Platform) -> Self {
-        Self { client, platform }
+        Self {
+            client,
+            platform,
+            rtmrs: None,
+        }
     }
 }
 
-impl<F: KernelFs> Attester for TsmAttester<F> {
+impl<F: KernelFs, G: KernelFs> TsmAttester<F, G> {
+    /// Also extends workload measurements into RTMR3 through `rtmrs` (TDX, Linux >= 6.16).
+    pub fn with_rtmrs<H: KernelFs>(self, rtmrs: Rtmrs<H>) -> TsmAttester<F, H> {
+        TsmAttester {
+            client: self.client,
+            platform: self.platform,
+            rtmrs: Some(Mutex::new(MeasuredRtmrs::new(rtmrs))),
+        }
+    }
+}
+
+impl<F: KernelFs, G: KernelFs> Attester for TsmAttester<F, G> {
     fn platform(&self) -> Platform {
         self.platform
     }
@@ -52,6 +70,32 @@ impl<F: KernelFs> Attester for TsmAttester<F> {
             platform: self.platform,
             blob: report.outblob,
         })
+    }
+
+    fn extend_runtime_measurement(
+        &self,
+        digest: &[u8; 48],
+        description: &str,
+    ) -> Result<(), AttestError> {
+        let Some(rtmrs) = &self.rtmrs else {
+            return Ok(());
+        };
+        let mut rtmrs = rtmrs.lock().unwrap_or_else(|p| p.into_inner());
+        rtmrs
+            .extend(RtmrIndex::R3, *digest, description)
+            .map_err(tsm_error)?;
+        // The register must equal the log's replay, or the log cannot be trusted.
+        rtmrs.verify(RtmrIndex::R3).map_err(tsm_error)?;
+        Ok(())
+    }
+
+    fn measurement_log(&self) -> Option<String> {
+        let rtmrs = self
+            .rtmrs
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Some(rtmrs.log().to_json_lines())
     }
 }
 
@@ -141,7 +185,7 @@ pub fn choose<F: KernelFs + Clone + 'static>(
             )));
         }
     };
-    let tsm = TsmClient::with_fs(fs, paths.tsm_report.clone());
+    let tsm = TsmClient::with_fs(fs.clone(), paths.tsm_report.clone());
     match (wanted, detected) {
         (Platform::SevSnp, Detected::SevSnp { via_tsm: true, .. }) => Ok((
             Arc::new(TsmAttester::new(tsm, Platform::SevSnp)),
@@ -150,8 +194,25 @@ pub fn choose<F: KernelFs + Clone + 'static>(
         (Platform::SevSnp, Detected::SevSnp { via_dev: true, .. }) => {
             Ok((Arc::new(SevGuestAttester), Arc::new(SnpSealer)))
         }
-        (Platform::Tdx, Detected::Tdx { via_tsm: true, .. }) => Ok((
-            Arc::new(TsmAttester::new(tsm, Platform::Tdx)),
+        (
+            Platform::Tdx,
+            Detected::Tdx {
+                via_tsm: true,
+                rtmr_sysfs,
+                ..
+            },
+        ) => Ok((
+            if rtmr_sysfs {
+                Arc::new(
+                    TsmAttester::new(tsm, Platform::Tdx)
+                        .with_rtmrs(Rtmrs::with_fs(fs, paths.tdx_measurements.clone())),
+                )
+            } else {
+                tracing::warn!(
+                    "no RTMR sysfs (Linux >= 6.16): workload measurements are logged but not extended into RTMR3"
+                );
+                Arc::new(TsmAttester::new(tsm, Platform::Tdx))
+            },
             Arc::new(UnsupportedSealer(
                 "TDX has no firmware-derived sealing key; a sealing root must be released by a \
                  verifier after attestation, which this build cannot obtain yet"

@@ -59,8 +59,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use engine::{
-    EPOCH_TICK, MAX_CAPTURE_LEN, MAX_CONCURRENT_WORKLOADS, MAX_WASM_LEN, RunOutcome, Runtime,
-    RuntimeConfig, Stdio, Workload, engine_config,
+    EPOCH_TICK, MAX_CAPTURE_LEN, MAX_CONCURRENT_WORKLOADS, MAX_WASM_LEN, MEASUREMENT_LOG_FILE,
+    RunOutcome, Runtime, RuntimeConfig, Stdio, Workload, engine_config,
 };
 pub use error::{LoadError, RunError, RuntimeError};
 pub use tessera_host_api::Platform;

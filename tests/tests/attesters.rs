@@ -134,3 +134,53 @@ fn asking_for_the_wrong_tee_is_an_error() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn on_tdx_each_workload_is_extended_into_rtmr3_and_the_log_replays() {
+    use tessera_runtime::attester::Attester;
+    use tessera_runtime::hw::TsmAttester;
+    use tessera_tsm::emulated::EmulatedTdxSysfs;
+    use tessera_tsm::{MeasurementLog, RtmrIndex, Rtmrs, TsmClient};
+
+    let tsm = Arc::new(EmulatedTsm::tdx_guest(vector("tdx/v4/quote.bin")).unwrap());
+    let sysfs = Arc::new(EmulatedTdxSysfs::new().unwrap());
+    let attester: Arc<dyn Attester> = Arc::new(
+        TsmAttester::new(
+            TsmClient::with_fs(tsm.clone(), tsm.report_dir()),
+            Platform::Tdx,
+        )
+        .with_rtmrs(Rtmrs::with_fs(sysfs.clone(), sysfs.measurements_dir())),
+    );
+    let s = state();
+    for name in ["hello-identity", "exit-code"] {
+        let config = RuntimeConfig {
+            state_dir: s.path().to_path_buf(),
+            attester: attester.clone(),
+            sealer: Arc::new(SimSealer::open(s.path()).unwrap()),
+            policy: Arc::new(DevPolicy),
+            audit: Arc::new(NullAudit),
+        };
+        let args: &[&str] = if name == "exit-code" { &["0"] } else { &[] };
+        let (code, _, stderr) = run_guest(config, name, args).await;
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let extensions = sysfs.extensions();
+    assert_eq!(extensions.len(), 2, "one RTMR3 extension per workload run");
+    assert!(extensions.iter().all(|(i, _)| *i == RtmrIndex::R3));
+    // The first extension is the hello-identity workload's measurement.
+    let wasm = std::fs::read(guest("hello-identity")).unwrap();
+    let m = tessera_runtime::measure::Measurement::new(
+        &wasm,
+        &Manifest::default_for("hello-identity").unwrap(),
+    );
+    assert_eq!(extensions[0].1, m.workload_measurement.0);
+    // The log written to the state directory replays to the register's value.
+    let log_text =
+        std::fs::read_to_string(s.path().join(tessera_runtime::MEASUREMENT_LOG_FILE)).unwrap();
+    let log = MeasurementLog::from_json_lines(&log_text).unwrap();
+    assert_eq!(log.entries().len(), 2);
+    let rtmr3 = Rtmrs::with_fs(sysfs.clone(), sysfs.measurements_dir())
+        .read(RtmrIndex::R3)
+        .unwrap();
+    assert_eq!(log.replay(RtmrIndex::R3), rtmr3);
+}

@@ -110,7 +110,7 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
         .context("starting the async runtime")?;
     match tokio.block_on(runtime.run(&workload, &args.guest_args, Stdio::Inherit)) {
         Ok(outcome) => Ok(ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)),
-        Err(e @ RunError::Policy(_)) => Err(Exit(1, e.into())),
+        Err(e @ (RunError::Policy(_) | RunError::Measurement(_))) => Err(Exit(1, e.into())),
         Err(e) => Err(Exit(EXIT_TRAPPED, e.into())),
     }
 }
