@@ -30,7 +30,14 @@ pub fn tessera_bin() -> PathBuf {
     // `cargo test -p tessera-tests` does not rebuild another package's binary:
     // refuse to test a stale one.
     let built = std::fs::metadata(&bin).unwrap().modified().unwrap();
-    for dir in ["runtime/src", "host-api/src", "wit"] {
+    for dir in [
+        "runtime/src",
+        "host-api/src",
+        "wit",
+        "evidence/snp/src",
+        "evidence/tdx/src",
+        "evidence/tsm/src",
+    ] {
         if let Some(newer) = newest(&workspace().join(dir)).filter(|(t, _)| *t > built) {
             panic!(
                 "{} is older than {}: run `cargo build --release --workspace` first",

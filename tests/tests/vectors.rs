@@ -255,15 +255,20 @@ fn tdx_collateral_outside_its_window_is_rejected() {
     );
 }
 
-#[test]
-fn flipping_sampled_signed_bytes_of_a_tdx_quote_turns_accept_into_reject() {
+/// The tdx-v4 case, a fresh verifier, its endorsements and its quote.
+fn tdx_v4() -> (serde_json::Value, EvidenceVerifier, Endorsements, Vec<u8>) {
     let case = cases().into_iter().find(|c| c["id"] == "tdx-v4").unwrap();
-    let verifier = EvidenceVerifier::new();
     let e = Endorsements {
         collateral: read(&case, "collateral"),
         ..Default::default()
     };
     let quote = read(&case, "evidence").unwrap();
+    (case, EvidenceVerifier::new(), e, quote)
+}
+
+#[test]
+fn flipping_sampled_signed_bytes_of_a_tdx_quote_turns_accept_into_reject() {
+    let (case, verifier, e, quote) = tdx_v4();
     assert!(verifier.verify(&quote, &e, at(&case)).is_ok());
     // Header (48 bytes) and TD report body (584 bytes) are signed; sample every 5th byte.
     for i in (0..48 + 584).step_by(5) {
@@ -278,13 +283,7 @@ fn flipping_sampled_signed_bytes_of_a_tdx_quote_turns_accept_into_reject() {
 
 #[test]
 fn repeated_verification_reuses_the_cache_and_still_checks_time() {
-    let case = cases().into_iter().find(|c| c["id"] == "tdx-v4").unwrap();
-    let verifier = EvidenceVerifier::new();
-    let e = Endorsements {
-        collateral: read(&case, "collateral"),
-        ..Default::default()
-    };
-    let quote = read(&case, "evidence").unwrap();
+    let (case, verifier, e, quote) = tdx_v4();
     assert!(verifier.verify(&quote, &e, at(&case)).is_ok());
     assert!(verifier.verify(&quote, &e, at(&case)).is_ok());
     // A cached result is not valid outside the collateral window.
