@@ -140,49 +140,16 @@ fn snp(vectors: &Path) -> (Duration, tessera_runtime::verifier::Claims) {
         (&chain, &parsed).verify().expect("sev: verify");
         black_box(parsed);
     };
-    // (b) A fresh verifier each time: the chain is verified every call.
-    let mut uncached = || {
-        black_box(
-            EvidenceVerifier::new()
-                .verify(&report, &endorsements, at)
-                .expect("tessera: verify"),
-        );
-    };
-    // (c) One verifier: the ASK → ARK chain comes from its cache.
-    let verifier = EvidenceVerifier::new();
-    let claims = verifier
+    let claims = EvidenceVerifier::new()
         .verify(&report, &endorsements, at)
         .expect("tessera: verify");
-    let mut cached = || {
-        black_box(
-            verifier
-                .verify(&report, &endorsements, at)
-                .expect("tessera: verify"),
-        );
-    };
-    let [baseline, uncached, cached] = means(
-        WARMUP,
+    let title = format!("SEV-SNP, {} ({SNP_RUNS} runs each)", case.entry["id"]);
+    let cached = against_baseline(
+        &title,
         SNP_RUNS,
-        [&mut sev_verify, &mut uncached, &mut cached],
+        ("  (a) sev 8.0.0 Chain + report signature", &mut sev_verify),
+        (&report, &endorsements, at),
     );
-
-    println!("SEV-SNP, {} ({SNP_RUNS} runs each)", case.entry["id"]);
-    row(
-        "  (a) sev 8.0.0 Chain + report signature",
-        baseline,
-        "(baseline)",
-    );
-    row(
-        "  (b) Tessera, fresh EvidenceVerifier (uncached)",
-        uncached,
-        "",
-    );
-    row(
-        "  (c) Tessera, reused EvidenceVerifier (cached)",
-        cached,
-        "",
-    );
-    print_ratios(baseline, uncached, cached);
     (cached, claims)
 }
 
@@ -207,35 +174,45 @@ fn tdx(vectors: &Path) -> Duration {
             serde_json::from_slice(&collateral_json).expect("collateral");
         black_box(dcap_qvl::verify::verify(&quote, &collateral, now_secs).expect("dcap-qvl"));
     };
-    // (b) A fresh verifier each time: dcap-qvl runs every call.
+    let title = format!("TDX, {} ({TDX_RUNS} runs each)", case.entry["id"]);
+    against_baseline(
+        &title,
+        TDX_RUNS,
+        (
+            "  (a) dcap-qvl 0.7.1 verify (+ collateral JSON)",
+            &mut dcap_verify,
+        ),
+        (&quote, &endorsements, at),
+    )
+}
+
+/// Times `baseline` against Tessera uncached (a fresh `EvidenceVerifier` per
+/// call) and cached (one reused), prints the rows and ratios, and returns the
+/// cached time.
+fn against_baseline(
+    title: &str,
+    runs: u32,
+    (label, baseline): (&str, &mut dyn FnMut()),
+    (evidence, endorsements, at): (&[u8], &Endorsements, SystemTime),
+) -> Duration {
     let mut uncached = || {
         black_box(
             EvidenceVerifier::new()
-                .verify(&quote, &endorsements, at)
+                .verify(evidence, endorsements, at)
                 .expect("tessera: verify"),
         );
     };
-    // (c) One verifier: the verified quote comes from its cache.
     let verifier = EvidenceVerifier::new();
     let mut cached = || {
         black_box(
             verifier
-                .verify(&quote, &endorsements, at)
+                .verify(evidence, endorsements, at)
                 .expect("tessera: verify"),
         );
     };
-    let [baseline, uncached, cached] = means(
-        WARMUP,
-        TDX_RUNS,
-        [&mut dcap_verify, &mut uncached, &mut cached],
-    );
-
-    println!("TDX, {} ({TDX_RUNS} runs each)", case.entry["id"]);
-    row(
-        "  (a) dcap-qvl 0.7.1 verify (+ collateral JSON)",
-        baseline,
-        "(baseline)",
-    );
+    let [base, uncached, cached] = means(WARMUP, runs, [baseline, &mut uncached, &mut cached]);
+    println!("{title}");
+    row(label, base, "(baseline)");
     row(
         "  (b) Tessera, fresh EvidenceVerifier (uncached)",
         uncached,
@@ -246,7 +223,7 @@ fn tdx(vectors: &Path) -> Duration {
         cached,
         "",
     );
-    print_ratios(baseline, uncached, cached);
+    print_ratios(base, uncached, cached);
     cached
 }
 
