@@ -135,3 +135,98 @@ for name in "${COMPONENTS[@]}"; do
     log "$(printf '%-16s %8d bytes' "$name.wasm" "$(stat -c %s "$dst")")"
 done
 log "done in ${SECONDS}s: ${#COMPONENTS[@]} components in $OUT_DIR"
+
+# ---------------------------------------------------------------------------
+# Python and JavaScript guests (issue 6): the signer example, built with
+# componentize-py (guests/python, pinned in requirements.txt) and with
+# `jco componentize` (guests/js, pinned in package.json + package-lock.json).
+#
+# Each guest's world (guests/*/wit/signer.wit) includes tessera:workload/workload
+# and exports wasi:cli/run@0.2.12. Neither pinned tool ships WASI WIT that can be
+# passed to it (componentize-py ships none; jco 1.30 none; jco 1.35, which does,
+# cannot read WIT from a path), so the wasi:* packages come from the host's own
+# wasmtime-wasi crate (its src/p2/wit/deps): exactly the WASI the host provides.
+# ---------------------------------------------------------------------------
+readonly POLYGLOT_WIT=$BUILD_DIR/polyglot-wit
+readonly PY_VENV=$REPO_DIR/target/py-venv
+
+# Whether $1 exists and is newer than every file under the remaining paths.
+up_to_date() {
+    local out=$1
+    shift
+    [[ -f $out ]] || return 1
+    [[ -z $(find "$@" -newer "$out" -not -path '*/node_modules/*' -not -path '*/__pycache__/*' -print -quit 2>/dev/null) ]]
+}
+
+# The host's WASI 0.2 WIT directory, from the wasmtime-wasi crate cargo resolved.
+wasi_wit_dir() {
+    local manifest
+    manifest=$(cd "$REPO_DIR" && cargo metadata --offline --format-version 1 2>/dev/null |
+        python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasmtime-wasi"))') ||
+        die "cannot locate the wasmtime-wasi crate (run cargo fetch in $REPO_DIR)"
+    local dir
+    dir=$(dirname -- "$manifest")/src/p2/wit/deps
+    [[ -f $dir/cli.wit ]] || die "no WASI WIT in $dir"
+    printf '%s\n' "$dir"
+}
+
+# Lays out DIR/NAME: world file at the top, tessera + WASI packages in deps/.
+assemble_wit() {
+    local world=$1 dir=$2 wasi=$3
+    rm -rf "$dir"
+    mkdir -p "$dir/deps"
+    cp "$world" "$dir/"
+    cp "$REPO_DIR/wit/tessera.wit" "$dir/deps/"
+    cp "$wasi"/*.wit "$dir/deps/"
+}
+
+check_component() {
+    local dst=$1 header
+    header=$(od -An -tx1 -N8 "$dst" | tr -d ' \n')
+    [[ $header == "$COMPONENT_HEADER" ]] ||
+        die "$dst is not a component (header $header, want $COMPONENT_HEADER)"
+    log "$(printf '%-16s %8d bytes' "$(basename -- "$dst")" "$(stat -c %s "$dst")")"
+}
+
+SECONDS=0
+wasi_wit=$(wasi_wit_dir)
+
+py_out=$OUT_DIR/signer-py.wasm
+if up_to_date "$py_out" "$GUESTS_DIR/python" "$REPO_DIR/wit" "$wasi_wit"; then
+    log "signer-py.wasm up to date"
+else
+    command -v python3 >/dev/null || die "python3 not found"
+    if ! up_to_date "$PY_VENV/.installed" "$GUESTS_DIR/python/requirements.txt"; then
+        log "python: installing $(tr '\n' ' ' <"$GUESTS_DIR/python/requirements.txt")into $PY_VENV"
+        [[ -x $PY_VENV/bin/pip ]] || python3 -m venv "$PY_VENV" || die "python3 -m venv failed"
+        "$PY_VENV/bin/pip" install --quiet -r "$GUESTS_DIR/python/requirements.txt" || die "pip install failed"
+        touch "$PY_VENV/.installed"
+    fi
+    assemble_wit "$GUESTS_DIR/python/wit/signer.wit" "$POLYGLOT_WIT/python" "$wasi_wit"
+    log "python: componentize-py $("$PY_VENV/bin/componentize-py" --version | awk '{print $2}') building signer-py.wasm"
+    PYTHONDONTWRITEBYTECODE=1 "$PY_VENV/bin/componentize-py" --quiet -d "$POLYGLOT_WIT/python" -w tessera:signer-py/signer \
+        componentize --python-path "$GUESTS_DIR/python" app -o "$py_out.tmp" ||
+        die "componentize-py failed"
+    mv -f "$py_out.tmp" "$py_out"
+fi
+check_component "$py_out"
+
+js_out=$OUT_DIR/signer-js.wasm
+if up_to_date "$js_out" "$GUESTS_DIR/js" "$REPO_DIR/wit" "$wasi_wit"; then
+    log "signer-js.wasm up to date"
+else
+    command -v npm >/dev/null || die "npm not found"
+    if ! up_to_date "$GUESTS_DIR/js/node_modules/.package-lock.json" "$GUESTS_DIR/js/package-lock.json"; then
+        log "js: npm ci in $GUESTS_DIR/js"
+        (cd "$GUESTS_DIR/js" && npm ci --no-audit --no-fund >&2) || die "npm ci failed"
+    fi
+    assemble_wit "$GUESTS_DIR/js/wit/signer.wit" "$POLYGLOT_WIT/js" "$wasi_wit"
+    log "js: jco $("$GUESTS_DIR/js/node_modules/.bin/jco" --version) building signer-js.wasm"
+    # No wasi:http: the host does not provide it, and the signer needs no fetch().
+    "$GUESTS_DIR/js/node_modules/.bin/jco" componentize "$GUESTS_DIR/js/signer.js" \
+        --wit "$POLYGLOT_WIT/js" --world-name signer --disable http fetch-event \
+        -o "$js_out.tmp" >&2 || die "jco componentize failed"
+    mv -f "$js_out.tmp" "$js_out"
+fi
+check_component "$js_out"
+log "python/js done in ${SECONDS}s"

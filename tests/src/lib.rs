@@ -209,3 +209,29 @@ pub fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// Whether the `openssl` CLI verifies a signer guest's JSON output
+/// (`public_key_pem`, `signature_b64`, `message`) for `alg`.
+pub fn openssl_verifies(dir: &std::path::Path, v: &serde_json::Value, alg: &str) -> bool {
+    let key = write(dir, "pub.pem", v["public_key_pem"].as_str().unwrap());
+    let sig = write(dir, "sig.bin", b64(v["signature_b64"].as_str().unwrap()));
+    let msg = write(dir, "msg.bin", v["message"].as_str().unwrap());
+    let mut cmd = Command::new("openssl");
+    match alg {
+        "ed25519" => cmd
+            .args(["pkeyutl", "-verify", "-pubin", "-rawin", "-inkey"])
+            .arg(&key)
+            .arg("-in")
+            .arg(&msg)
+            .arg("-sigfile")
+            .arg(&sig),
+        _ => cmd
+            .args(["dgst", "-sha256", "-verify"])
+            .arg(&key)
+            .arg("-signature")
+            .arg(&sig)
+            .arg(&msg),
+    };
+    let out = cmd.output().unwrap();
+    out.status.success()
+}
