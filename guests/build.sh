@@ -161,9 +161,9 @@ up_to_date() {
 # The host's WASI 0.2 WIT directory, from the wasmtime-wasi crate cargo resolved.
 wasi_wit_dir() {
     local manifest
-    manifest=$(cd "$REPO_DIR" && cargo metadata --offline --format-version 1 2>/dev/null |
+    manifest=$(cd "$REPO_DIR" && cargo metadata --locked --format-version 1 2>/dev/null |
         python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"]=="wasmtime-wasi"))') ||
-        die "cannot locate the wasmtime-wasi crate (run cargo fetch in $REPO_DIR)"
+        die "cannot locate the wasmtime-wasi crate (cargo metadata failed in $REPO_DIR)"
     local dir
     dir=$(dirname -- "$manifest")/src/p2/wit/deps
     [[ -f $dir/cli.wit ]] || die "no WASI WIT in $dir"
