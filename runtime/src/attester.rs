@@ -80,7 +80,8 @@ pub const SIM_ATTESTER_PUB_FILE: &str = "sim-attester-root.INSECURE-SIMULATED.pu
 pub struct SimAttester {
     key: SigningKey,
     key_id: [u8; 48],
-    launch_measurement: [u8; 48],
+    /// Hashed on first use, not at start-up: most runs never attest.
+    launch_measurement: std::sync::OnceLock<[u8; 48]>,
 }
 
 impl SimAttester {
@@ -128,7 +129,7 @@ impl SimAttester {
         Ok(Self {
             key_id: Sha384Digest::of(spki.as_bytes()).0,
             key,
-            launch_measurement: runtime_launch_measurement(),
+            launch_measurement: std::sync::OnceLock::new(),
         })
     }
 }
@@ -149,7 +150,9 @@ impl Attester for SimAttester {
 
     fn attest(&self, report_data: &[u8; 64]) -> Result<Evidence, AttestError> {
         let report = SimReport {
-            launch_measurement: self.launch_measurement,
+            launch_measurement: *self
+                .launch_measurement
+                .get_or_init(runtime_launch_measurement),
             report_data: *report_data,
             signer_key_id: self.key_id,
         };

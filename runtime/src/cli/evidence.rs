@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use anyhow::Context as _;
 use serde_json::json;
 use tessera_runtime::appraisal::{
-    Appraiser, DEFAULT_POLICY, MAX_POLICY_LEN, ReferenceValues, Verdict, appraisal_input,
+    Appraiser, MAX_POLICY_LEN, ReferenceValues, Verdict, appraisal_input,
 };
 use tessera_runtime::attester::SIM_ATTESTER_PUB_FILE;
 use tessera_runtime::evidence::{
@@ -87,7 +87,6 @@ fn appraiser(args: &VerifyArgs) -> Result<Appraiser, Exit> {
             Appraiser::new(&text, false, &rv)
         }
     };
-    debug_assert!(!DEFAULT_POLICY.is_empty());
     made.map_err(bad_input)
 }
 
