@@ -13,7 +13,7 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub(crate) use tessera::workload::{attestation, identity, signing, types};
+pub(crate) use tessera::workload::{attestation, credentials, identity, signing, types};
 
 /// Marker type for [`HasData`]: host functions see a [`TesseraCtxView`].
 pub(crate) struct Tessera;

@@ -66,19 +66,21 @@
 
 mod attestation;
 mod bindings;
+mod credentials;
 mod ctx;
 mod identity;
 mod services;
 mod signing;
 
+pub use credentials::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, check_audiences};
 pub use ctx::{Limits, TesseraCtx, TesseraCtxView, TesseraView};
 pub use services::{
-    Algorithm, Call, KeyHandle, KeyName, KeyNameError, Platform, REPORT_DATA_DOMAIN_TAG,
-    ServiceError, WorkloadIdentity, WorkloadServices, report_data,
+    Algorithm, BundleFormat, Call, KeyHandle, KeyName, KeyNameError, Platform,
+    REPORT_DATA_DOMAIN_TAG, ServiceError, WorkloadIdentity, WorkloadServices, report_data,
 };
 
 /// Adds the `tessera:workload` interfaces (types, identity, signing,
-/// attestation) to `linker`. WASI is added separately by the embedder.
+/// attestation, credentials) to `linker`. WASI is added separately by the embedder.
 pub fn add_to_linker<T: TesseraView + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
 ) -> wasmtime::Result<()> {

@@ -135,6 +135,12 @@ pub enum Call<'a> {
     Verify,
     /// `attestation.attest` bound to this key.
     Attest(&'a KeyName),
+    /// `credentials.svid-chain-pem`.
+    SvidChain,
+    /// `credentials.bundle-pem` or `credentials.bundle-jwks`.
+    Bundle,
+    /// `credentials.jwt-svid`.
+    JwtSvid,
 }
 
 impl fmt::Display for Call<'_> {
@@ -144,6 +150,9 @@ impl fmt::Display for Call<'_> {
             Call::Sign(name) => write!(f, "signing.sign({name})"),
             Call::Verify => f.write_str("signing.verify"),
             Call::Attest(name) => write!(f, "attestation.attest({name})"),
+            Call::SvidChain => f.write_str("credentials.svid-chain-pem"),
+            Call::Bundle => f.write_str("credentials.bundle"),
+            Call::JwtSvid => f.write_str("credentials.jwt-svid"),
         }
     }
 }
@@ -210,6 +219,49 @@ pub trait WorkloadServices: Send + Sync {
         identity: &WorkloadIdentity,
         report_data: &[u8; 64],
     ) -> Result<Vec<u8>, ServiceError>;
+
+    /// The workload's X.509-SVID then its issuing CA, PEM. The default
+    /// refuses: a backend without a CA issues no credentials.
+    fn svid_chain_pem(&self, identity: &WorkloadIdentity) -> Result<String, ServiceError> {
+        let _ = identity;
+        Err(ServiceError::Unavailable(
+            "this host issues no credentials".into(),
+        ))
+    }
+
+    /// The trust bundle for the workload's trust domain.
+    fn bundle(
+        &self,
+        identity: &WorkloadIdentity,
+        format: BundleFormat,
+    ) -> Result<String, ServiceError> {
+        let _ = (identity, format);
+        Err(ServiceError::Unavailable(
+            "this host issues no credentials".into(),
+        ))
+    }
+
+    /// A JWT-SVID for `audiences` (already checked against the limits).
+    fn jwt_svid(
+        &self,
+        identity: &WorkloadIdentity,
+        audiences: &[String],
+    ) -> Result<String, ServiceError> {
+        let _ = (identity, audiences);
+        Err(ServiceError::Unavailable(
+            "this host issues no credentials".into(),
+        ))
+    }
+}
+
+/// The two encodings of a trust bundle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BundleFormat {
+    /// PEM certificates.
+    Pem,
+    /// A SPIFFE bundle (JWKS document).
+    Jwks,
 }
 
 /// Domain tag for workload evidence (see [`report_data`]).

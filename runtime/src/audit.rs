@@ -56,6 +56,22 @@ pub enum AuditEvent {
         /// The workload.
         spiffe_id: String,
     },
+    /// An X.509-SVID was issued.
+    SvidIssued {
+        /// The workload.
+        spiffe_id: String,
+        /// Certificate serial number, hex.
+        serial: String,
+        /// Expiry, seconds since the Unix epoch.
+        not_after: u64,
+    },
+    /// A JWT-SVID was issued (the token itself is not recorded).
+    JwtSvidIssued {
+        /// The workload.
+        spiffe_id: String,
+        /// Its audiences.
+        audience: Vec<String>,
+    },
     /// Policy refused a call.
     CallDenied {
         /// The workload.

@@ -196,6 +196,11 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// The host's credential issuers (host CA per trust domain, JWT-SVID signer).
+    pub fn credentials(&self) -> &crate::credentials::CredentialsHub {
+        &self.host.credentials
+    }
+
     /// Builds the engine and linker and opens the key store.
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
         let engine =
@@ -216,6 +221,7 @@ impl Runtime {
             linker,
             host: Arc::new(HostServices {
                 keys,
+                credentials: crate::credentials::CredentialsHub::new(config.attester.clone()),
                 attester: config.attester,
                 policy: config.policy,
                 audit: config.audit,
@@ -323,6 +329,7 @@ impl Runtime {
         let services = Arc::new(WorkloadHost {
             host: self.host.clone(),
             capabilities: manifest.capabilities.clone(),
+            svid: std::sync::Mutex::new(None),
         });
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);

@@ -5,7 +5,7 @@
 //! form is the RFC 8785 (JCS) JSON serialisation of that normalised value:
 //!
 //! ```json
-//! {"args":[...],"capabilities":["attestation","signing"],"env":{"K":"V"},
+//! {"args":[...],"capabilities":["attestation","credentials","signing"],"env":{"K":"V"},
 //!  "limits":{"instances":..,"memory_bytes":..,"open_keys":..,"table_elements":..,"timeout_ms":..},
 //!  "name":"signer","schema":"tessera.manifest/v1","spiffe_id":"spiffe://..."}
 //! ```
@@ -35,6 +35,8 @@ pub const DEFAULT_TRUST_DOMAIN: &str = "tessera.local";
 pub enum Capability {
     /// `attestation`: evidence bound to a key and a nonce.
     Attestation,
+    /// `credentials`: X.509-SVID, JWT-SVIDs, trust bundle.
+    Credentials,
     /// `signing`: open keys, sign, verify.
     Signing,
 }
@@ -219,7 +221,13 @@ impl Manifest {
         }
         let capabilities = raw
             .capabilities
-            .unwrap_or_else(|| vec![Capability::Signing, Capability::Attestation])
+            .unwrap_or_else(|| {
+                vec![
+                    Capability::Signing,
+                    Capability::Attestation,
+                    Capability::Credentials,
+                ]
+            })
             .into_iter()
             .collect();
         let d = WorkloadLimits::default();
@@ -290,7 +298,7 @@ mod tests {
     #[test]
     fn equivalent_manifests_have_one_canonical_form() {
         let a = Manifest::parse(
-            b"name = \"svc\"\ncapabilities = [\"signing\", \"attestation\", \"signing\"]\n[env]\nB = \"2\"\nA = \"1\"\n",
+            b"name = \"svc\"\ncapabilities = [\"signing\", \"credentials\", \"attestation\", \"signing\"]\n[env]\nB = \"2\"\nA = \"1\"\n",
             "x",
         )
         .unwrap();
@@ -302,7 +310,9 @@ mod tests {
         assert_eq!(a.canonical_bytes(), b.canonical_bytes());
         let text = String::from_utf8(a.canonical_bytes()).unwrap();
         assert!(
-            text.starts_with("{\"args\":[],\"capabilities\":[\"attestation\",\"signing\"]"),
+            text.starts_with(
+                "{\"args\":[],\"capabilities\":[\"attestation\",\"credentials\",\"signing\"]"
+            ),
             "{text}"
         );
     }

@@ -53,6 +53,7 @@ pub trait Policy: Send + Sync {
 fn capability_of(call: Call<'_>) -> Capability {
     match call {
         Call::Attest(_) => Capability::Attestation,
+        Call::SvidChain | Call::Bundle | Call::JwtSvid => Capability::Credentials,
         _ => Capability::Signing,
     }
 }
@@ -64,6 +65,7 @@ fn by_capability(capabilities: &BTreeSet<Capability>, call: Call<'_>) -> Result<
     } else {
         let name = match needed {
             Capability::Attestation => "attestation",
+            Capability::Credentials => "credentials",
             _ => "signing",
         };
         Err(format!(

@@ -2,17 +2,21 @@
 //! the attester, per-call policy and the audit log, for one workload.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use tessera_host_api::{
-    Algorithm, Call, KeyHandle, KeyName, ServiceError, WorkloadIdentity, WorkloadServices,
+    Algorithm, BundleFormat, Call, KeyHandle, KeyName, ServiceError, WorkloadIdentity,
+    WorkloadServices,
 };
 
 use crate::attester::Attester;
 use crate::audit::{AuditEvent, AuditSink};
+use crate::credentials::{CredentialsHub, HostCredentials, SVID_LIFETIME, X509Svid};
 use crate::keystore::KeyStore;
 use crate::manifest::Capability;
 use crate::policy::Policy;
+use crate::spiffe::SpiffeId;
 
 /// What every workload on this host shares.
 pub(crate) struct HostServices {
@@ -20,12 +24,73 @@ pub(crate) struct HostServices {
     pub(crate) attester: Arc<dyn Attester>,
     pub(crate) policy: Arc<dyn Policy>,
     pub(crate) audit: Arc<dyn AuditSink>,
+    pub(crate) credentials: CredentialsHub,
 }
 
 /// [`HostServices`] seen by one workload, with its manifest's capabilities.
 pub(crate) struct WorkloadHost {
     pub(crate) host: Arc<HostServices>,
     pub(crate) capabilities: BTreeSet<Capability>,
+    /// The workload's current X.509-SVID, renewed after half its lifetime.
+    pub(crate) svid: Mutex<Option<Arc<X509Svid>>>,
+}
+
+fn unavailable(what: &str, e: impl std::fmt::Display) -> ServiceError {
+    tracing::error!("{what}: {e}");
+    ServiceError::Unavailable(format!("{what}: {e}"))
+}
+
+impl WorkloadHost {
+    fn host_credentials(
+        &self,
+        identity: &WorkloadIdentity,
+    ) -> Result<(SpiffeId, Arc<HostCredentials>), ServiceError> {
+        let id: SpiffeId = identity
+            .spiffe_id
+            .parse()
+            .map_err(|e| unavailable("workload SPIFFE ID", e))?;
+        let host = self
+            .host
+            .credentials
+            .for_trust_domain(id.trust_domain(), SystemTime::now())
+            .map_err(|e| unavailable("host CA", e))?;
+        Ok((id, host))
+    }
+
+    /// The workload's X.509-SVID, issued on first use and renewed after half
+    /// its lifetime.
+    pub(crate) fn current_svid(
+        &self,
+        identity: &WorkloadIdentity,
+    ) -> Result<Arc<X509Svid>, ServiceError> {
+        let now = SystemTime::now();
+        let mut slot = self
+            .svid
+            .lock()
+            .map_err(|_| ServiceError::Unavailable("SVID lock poisoned".into()))?;
+        if let Some(svid) = slot.as_ref()
+            && !svid.past_half_life(now)
+        {
+            return Ok(svid.clone());
+        }
+        let (id, host) = self.host_credentials(identity)?;
+        let svid = Arc::new(
+            host.ca()
+                .issue_svid(&id, &identity.workload_measurement, now, SVID_LIFETIME)
+                .map_err(|e| unavailable("X.509-SVID", e))?,
+        );
+        self.host.audit.record(AuditEvent::SvidIssued {
+            spiffe_id: identity.spiffe_id.clone(),
+            serial: svid.serial_hex(),
+            not_after: svid
+                .not_after()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+        });
+        *slot = Some(svid.clone());
+        Ok(svid)
+    }
 }
 
 /// A key handle that audits every signature.
@@ -123,5 +188,48 @@ impl WorkloadServices for WorkloadHost {
             spiffe_id: identity.spiffe_id.clone(),
         });
         Ok(evidence.blob)
+    }
+
+    fn svid_chain_pem(&self, identity: &WorkloadIdentity) -> Result<String, ServiceError> {
+        Ok(self.current_svid(identity)?.chain_pem().to_owned())
+    }
+
+    fn bundle(
+        &self,
+        identity: &WorkloadIdentity,
+        format: BundleFormat,
+    ) -> Result<String, ServiceError> {
+        let (_, host) = self.host_credentials(identity)?;
+        Ok(match format {
+            BundleFormat::Jwks => host.bundle_jwks().to_string(),
+            _ => host.bundle_pem(),
+        })
+    }
+
+    fn jwt_svid(
+        &self,
+        identity: &WorkloadIdentity,
+        audiences: &[String],
+    ) -> Result<String, ServiceError> {
+        let (id, host) = self.host_credentials(identity)?;
+        let token = host
+            .jwt()
+            .issue(
+                &id,
+                &identity.workload_measurement,
+                audiences,
+                SystemTime::now(),
+            )
+            .map_err(|e| match e {
+                crate::credentials::CredentialsError::InvalidArgument(m) => {
+                    ServiceError::InvalidArgument(m)
+                }
+                other => unavailable("JWT-SVID", other),
+            })?;
+        self.host.audit.record(AuditEvent::JwtSvidIssued {
+            spiffe_id: identity.spiffe_id.clone(),
+            audience: audiences.to_vec(),
+        });
+        Ok(token)
     }
 }

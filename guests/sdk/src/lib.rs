@@ -8,6 +8,8 @@
 //!   ([`SigningKey`], [`verify`]);
 //! - obtain platform evidence binding a nonce and one of its keys to its
 //!   measurement ([`attest`]);
+//! - get its X.509-SVID, JWT-SVIDs and the trust bundle ([`svid_chain_pem`],
+//!   [`jwt_svid`], [`bundle_pem`], [`bundle_jwks`]) — never a private key;
 //! - exit with a status code that the host passes on ([`exit`]), which
 //!   [`std::process::exit`] cannot do on `wasm32-wasip2`.
 //!
@@ -40,6 +42,7 @@
 #![deny(missing_docs)]
 
 mod attestation;
+mod credentials;
 mod error;
 mod exit;
 mod identity;
@@ -47,6 +50,7 @@ mod pem;
 mod signing;
 
 pub use attestation::{Evidence, attest};
+pub use credentials::{bundle_jwks, bundle_pem, jwt_svid, svid_chain_pem};
 pub use error::Error;
 pub use exit::exit;
 pub use identity::{Identity, Platform, identity};
@@ -61,5 +65,5 @@ mod bindings {
         world: "workload",
     });
 
-    pub(crate) use self::tessera::workload::{attestation, identity, signing, types};
+    pub(crate) use self::tessera::workload::{attestation, credentials, identity, signing, types};
 }

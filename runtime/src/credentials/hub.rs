@@ -1,0 +1,84 @@
+//! One host's credential issuers, one per trust domain, made on first use.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use super::{CredentialsError, HostCredentials};
+use crate::attester::Attester;
+
+/// Most trust domains one host issues for.
+pub const MAX_TRUST_DOMAINS: usize = 64;
+
+/// The host's [`HostCredentials`] per trust domain. A CA is made (key,
+/// evidence, certificate) the first time a workload of its trust domain asks,
+/// and replaced once half its lifetime has passed.
+pub struct CredentialsHub {
+    attester: Arc<dyn Attester>,
+    oidc_issuer: Mutex<Option<String>>,
+    hosts: Mutex<BTreeMap<String, (SystemTime, Arc<HostCredentials>)>>,
+}
+
+impl std::fmt::Debug for CredentialsHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsHub").finish_non_exhaustive()
+    }
+}
+
+impl CredentialsHub {
+    /// A hub whose CAs are attested by `attester`.
+    pub fn new(attester: Arc<dyn Attester>) -> Self {
+        Self {
+            attester,
+            oidc_issuer: Mutex::new(None),
+            hosts: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Sets the `iss` of JWT-SVIDs issued from now on (the OIDC issuer URL).
+    pub fn set_oidc_issuer(&self, issuer: Option<String>) {
+        if let Ok(mut slot) = self.oidc_issuer.lock() {
+            *slot = issuer;
+        }
+        if let Ok(mut hosts) = self.hosts.lock() {
+            hosts.clear();
+        }
+    }
+
+    /// The credentials for `trust_domain`, made now if needed.
+    pub fn for_trust_domain(
+        &self,
+        trust_domain: &str,
+        now: SystemTime,
+    ) -> Result<Arc<HostCredentials>, CredentialsError> {
+        let mut hosts = self
+            .hosts
+            .lock()
+            .map_err(|_| CredentialsError::Issue("credentials lock poisoned".into()))?;
+        if let Some((made, host)) = hosts.get(trust_domain) {
+            let half = super::CA_LIFETIME / 2;
+            if now.duration_since(*made).unwrap_or_default() < half {
+                return Ok(host.clone());
+            }
+        }
+        if !hosts.contains_key(trust_domain) && hosts.len() >= MAX_TRUST_DOMAINS {
+            return Err(CredentialsError::InvalidArgument(format!(
+                "this host already issues for {MAX_TRUST_DOMAINS} trust domains"
+            )));
+        }
+        let issuer = self.oidc_issuer.lock().ok().and_then(|i| i.clone());
+        let host = Arc::new(HostCredentials::new(
+            &*self.attester,
+            trust_domain,
+            issuer,
+            now,
+        )?);
+        tracing::info!(
+            trust_domain,
+            platform = %host.ca().evidence().platform,
+            "host CA issued with platform evidence"
+        );
+        hosts.insert(trust_domain.to_owned(), (now, host.clone()));
+        Ok(host)
+    }
+}
