@@ -27,6 +27,15 @@ for component in rustfmt clippy; do
     fi
 done
 
+# A JWT library outside this project, to check JWT-SVIDs (tests/requirements.txt).
+TEST_VENV=$ROOT/target/test-venv
+if ! cmp -s tests/requirements.txt "$TEST_VENV/requirements.txt" 2>/dev/null; then
+    log "installing the tests' Python checkers into target/test-venv"
+    python3 -m venv "$TEST_VENV"
+    "$TEST_VENV/bin/pip" install --quiet -r tests/requirements.txt
+    cp tests/requirements.txt "$TEST_VENV/requirements.txt"
+fi
+
 log "building guest components"
 guests/build.sh
 
