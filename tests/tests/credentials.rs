@@ -22,7 +22,10 @@ fn credentials(state: &Path, manifest: Option<&Path>, args: &[&str]) -> std::pro
 
 fn measured(state: &Path) -> serde_json::Value {
     let wasm = guest("credentials");
-    json_line(&tessera(state, &["measure", "--json", wasm.to_str().unwrap()]))
+    json_line(&tessera(
+        state,
+        &["measure", "--json", wasm.to_str().unwrap()],
+    ))
 }
 
 fn openssl(args: &[&str]) -> (bool, String) {
@@ -70,13 +73,19 @@ fn svid_chain_verifies_with_openssl_against_the_bundle_and_names_the_spiffe_id()
         .filter_map(|t| t.strip_prefix("URI:"))
         .collect();
     assert_eq!(uris, [m["spiffe_id"].as_str().unwrap()], "{text}");
-    assert!(!text.contains("DNS:"), "the SPIFFE ID is the only SAN: {text}");
+    assert!(
+        !text.contains("DNS:"),
+        "the SPIFFE ID is the only SAN: {text}"
+    );
 
     // The SVID's TcbInfo carries the workload measurement tessera measure printed.
     let leaf_pem = v["svid_chain_pem"].as_str().unwrap();
     let leaf_der = pem_to_der(leaf_pem.split("-----END CERTIFICATE-----").next().unwrap());
     let measurement = digest_bytes(m["workload_measurement"].as_str().unwrap());
-    assert!(contains(&leaf_der, &measurement), "measurement not in the SVID");
+    assert!(
+        contains(&leaf_der, &measurement),
+        "measurement not in the SVID"
+    );
 
     // A bundle from another host does not verify this SVID.
     let other = state();
@@ -104,14 +113,21 @@ fn svid_lives_one_hour_and_host_ca_carries_evidence_extension() {
             .args(["-u", "-d", &text, "+%s"])
             .output()
             .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().parse::<i64>().unwrap()
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .parse::<i64>()
+            .unwrap()
     };
     // Valid from a minute before issue (clock skew) to an hour after.
     assert_eq!(field("notAfter") - field("notBefore"), 3600 + 60, "{dates}");
 
     let bundle = write(s.path(), "bundle.pem", v["bundle_pem"].as_str().unwrap());
     let (_, text) = openssl(&["x509", "-in", bundle.to_str().unwrap(), "-noout", "-text"]);
-    assert!(text.contains("2.23.133.5.4.9"), "no evidence extension: {text}");
+    assert!(
+        text.contains("2.23.133.5.4.9"),
+        "no evidence extension: {text}"
+    );
     assert!(text.contains("CA:TRUE"), "{text}");
     assert!(text.contains("Tessera host CA (sim)"), "{text}");
 }
@@ -201,4 +217,78 @@ fn credentials_need_the_capability_and_bounded_audiences() {
     let out = credentials(s.path(), None, &[&long]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(show(&out).contains("1 to 256 bytes"), "{}", show(&out));
+}
+
+fn verify_cert(state: &Path, cert: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["evidence", "verify", cert.to_str().unwrap(), "--json"];
+    args.extend(extra);
+    tessera(state, &args)
+}
+
+#[test]
+fn host_ca_evidence_verifies_offline_and_production_policy_refuses_sim() {
+    let s = state();
+    let v = json_line(&credentials(s.path(), None, &[AUDIENCE]));
+    let bundle = write(s.path(), "bundle.pem", v["bundle_pem"].as_str().unwrap());
+
+    let out = verify_cert(s.path(), &bundle, &["--policy", "dev"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["verdict"], "accept");
+    assert_eq!(verdict["platform"], "sim");
+
+    let out = verify_cert(s.path(), &bundle, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["verdict"], "reject");
+    assert!(verdict["reasons"].to_string().contains("sim"), "{verdict}");
+
+    // Another host's sim root does not verify this host's evidence.
+    let other = state();
+    json_line(&credentials(other.path(), None, &[AUDIENCE]));
+    let out = verify_cert(other.path(), &bundle, &["--policy", "dev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+}
+
+/// An attester that replays someone else's evidence: what an attacker who
+/// copies a real host's evidence extension into their own CA can do.
+struct Replay(tessera_runtime::attester::Evidence);
+
+impl tessera_runtime::attester::Attester for Replay {
+    fn platform(&self) -> tessera_runtime::Platform {
+        self.0.platform
+    }
+    fn attest(
+        &self,
+        _: &[u8; 64],
+    ) -> Result<tessera_runtime::attester::Evidence, tessera_runtime::attester::AttestError> {
+        Ok(self.0.clone())
+    }
+}
+
+#[test]
+fn a_ca_carrying_copied_evidence_is_refused_because_the_evidence_binds_another_key() {
+    use tessera_runtime::credentials::HostCredentials;
+    let s = state();
+    let v = json_line(&credentials(s.path(), None, &[AUDIENCE]));
+    let genuine = pem_to_der(v["bundle_pem"].as_str().unwrap());
+    let copied = tessera_runtime::credentials::peer::host_ca_evidence_der(&genuine)
+        .unwrap()
+        .evidence;
+    let forged = HostCredentials::new(
+        &Replay(copied),
+        "tessera.local",
+        None,
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let cert = write(s.path(), "forged.pem", forged.bundle_pem());
+    let out = verify_cert(s.path(), &cert, &["--policy", "dev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let verdict: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verdict["verdict"], "reject", "{verdict}");
+    assert!(
+        verdict["reasons"].to_string().contains("report data"),
+        "{verdict}"
+    );
 }

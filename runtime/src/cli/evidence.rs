@@ -10,6 +10,7 @@ use tessera_runtime::appraisal::{
     Appraiser, MAX_POLICY_LEN, ReferenceValues, Verdict, appraisal_input,
 };
 use tessera_runtime::attester::SIM_ATTESTER_PUB_FILE;
+use tessera_runtime::credentials::peer::{HostCaEvidence, host_ca_evidence_der};
 use tessera_runtime::evidence::{
     Endorsements, EvidenceError, EvidenceFormat, EvidenceVerifier, MAX_EVIDENCE_LEN,
     decode_maybe_base64,
@@ -25,7 +26,9 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct VerifyArgs {
-    /// The evidence: an SEV-SNP report, a TDX quote or sim evidence; raw or base64.
+    /// The evidence: an SEV-SNP report, a TDX quote or sim evidence (raw or
+    /// base64), or a Tessera host CA certificate (PEM, e.g. a trust bundle),
+    /// whose evidence extension is verified and must bind the CA's key.
     evidence: PathBuf,
     /// SEV-SNP: the VCEK or VLEK certificate (PEM or DER).
     #[arg(long, value_name = "FILE")]
@@ -90,10 +93,42 @@ fn appraiser(args: &VerifyArgs) -> Result<Appraiser, Exit> {
     made.map_err(bad_input)
 }
 
+/// The evidence of a host CA certificate, if `raw` is a PEM certificate.
+fn host_ca_evidence(raw: &[u8]) -> Result<Option<HostCaEvidence>, Exit> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    let Some(text) = std::str::from_utf8(raw).ok().map(str::trim_start) else {
+        return Ok(None);
+    };
+    if !text.starts_with(BEGIN) {
+        return Ok(None);
+    }
+    let body: String = text
+        .lines()
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body.trim())
+        .context("the certificate's PEM body is not base64")
+        .map_err(bad_input)?;
+    host_ca_evidence_der(&der).map(Some).map_err(bad_input)
+}
+
 pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
     let Command::Verify(args) = cmd;
-    let evidence = decode_maybe_base64(read_bounded(&args.evidence, MAX_EVIDENCE_LEN, "evidence")?);
+    let raw = read_bounded(&args.evidence, MAX_EVIDENCE_LEN, "evidence")?;
+    let host_ca = host_ca_evidence(&raw)?;
+    let evidence = match &host_ca {
+        Some(ca) => ca.evidence.blob.clone(),
+        None => decode_maybe_base64(raw),
+    };
     let expected = match &args.report_data {
+        Some(_) if host_ca.is_some() => {
+            return Err(bad_input(anyhow::anyhow!(
+                "--report-data cannot be given for a certificate: its evidence must bind the \
+                 certificate's own key"
+            )));
+        }
+        None => host_ca.as_ref().map(|ca| ca.report_data),
         Some(h) => {
             let mut rd = [0u8; 64];
             hex::decode_to_slice(h.trim(), &mut rd)
@@ -101,7 +136,6 @@ pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
                 .map_err(bad_input)?;
             Some(rd)
         }
-        None => None,
     };
     let at = match &args.at {
         Some(t) => humantime::parse_rfc3339_weak(t)

@@ -304,7 +304,7 @@ impl PeerVerifier {
         {
             return result.clone();
         }
-        let result = self.appraise_host_ca(&cert).map(Arc::new);
+        let result = self.appraise_host_ca(&cert, now).map(Arc::new);
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= MAX_CACHED_HOSTS {
                 cache.clear();
@@ -314,40 +314,22 @@ impl PeerVerifier {
         result
     }
 
-    fn appraise_host_ca(&self, cert: &X509Certificate<'_>) -> Result<VerifiedHost, PeerError> {
-        if !cert.is_ca() {
-            return Err(PeerError::Malformed(
-                "host CA certificate is not a CA (basicConstraints)".into(),
-            ));
-        }
-        cert.verify_signature(None).map_err(|e| {
-            PeerError::Chain(format!("host CA certificate is not self-signed: {e}"))
-        })?;
-        let trust_domain = match single_uri(cert, "host CA")?.strip_prefix("spiffe://") {
-            Some(td) if !td.is_empty() && !td.contains('/') => td.to_owned(),
-            _ => {
-                return Err(PeerError::Malformed(
-                    "host CA URI SAN is not spiffe://TRUST-DOMAIN".into(),
-                ));
-            }
-        };
-        let ext = cert
-            .extensions()
-            .iter()
-            .find(|e| e.oid.to_id_string() == evidence_ext::EVIDENCE_OID_STR)
-            .ok_or(PeerError::Unattested)?;
-        let evidence =
-            evidence_ext::decode(ext.value).map_err(|e| PeerError::Evidence(e.to_string()))?;
-        let expected = ca_report_data(cert.public_key().raw);
+    fn appraise_host_ca(
+        &self,
+        cert: &X509Certificate<'_>,
+        now: SystemTime,
+    ) -> Result<VerifiedHost, PeerError> {
+        let HostCaEvidence {
+            evidence,
+            report_data: expected,
+            trust_domain,
+        } = host_ca_evidence(cert)?;
         let mut failures = Vec::new();
         let claims = self
             .endorsements
             .iter()
             .find_map(|endorsements| {
-                match self
-                    .evidence
-                    .verify(&evidence.blob, endorsements, SystemTime::now())
-                {
+                match self.evidence.verify(&evidence.blob, endorsements, now) {
                     Ok(claims) => Some(claims),
                     Err(e) => {
                         failures.push(e.to_string());
@@ -381,6 +363,60 @@ impl PeerVerifier {
             appraisal,
         })
     }
+}
+
+/// What a host CA certificate claims, before its evidence is verified.
+#[derive(Clone, Debug)]
+pub struct HostCaEvidence {
+    /// The evidence in the extension.
+    pub evidence: crate::attester::Evidence,
+    /// The report data it must carry: [`super::ca_report_data`] of the CA's SPKI.
+    pub report_data: [u8; 64],
+    /// The trust domain in the CA's URI SAN.
+    pub trust_domain: String,
+}
+
+/// Reads a host CA certificate (DER): checks that it is a self-signed CA for
+/// `spiffe://TRUST-DOMAIN` and returns its evidence and the report data that
+/// evidence must carry. Verifying the evidence is the caller's next step.
+pub fn host_ca_evidence_der(der: &[u8]) -> Result<HostCaEvidence, PeerError> {
+    if der.len() > MAX_CERT_LEN {
+        return Err(PeerError::Malformed(format!(
+            "host CA certificate is {} bytes; the limit is {MAX_CERT_LEN}",
+            der.len()
+        )));
+    }
+    host_ca_evidence(&parse_cert(der, "host CA")?)
+}
+
+fn host_ca_evidence(cert: &X509Certificate<'_>) -> Result<HostCaEvidence, PeerError> {
+    if !cert.is_ca() {
+        return Err(PeerError::Malformed(
+            "host CA certificate is not a CA (basicConstraints)".into(),
+        ));
+    }
+    cert.verify_signature(None)
+        .map_err(|e| PeerError::Chain(format!("host CA certificate is not self-signed: {e}")))?;
+    let trust_domain = match single_uri(cert, "host CA")?.strip_prefix("spiffe://") {
+        Some(td) if !td.is_empty() && !td.contains('/') => td.to_owned(),
+        _ => {
+            return Err(PeerError::Malformed(
+                "host CA URI SAN is not spiffe://TRUST-DOMAIN".into(),
+            ));
+        }
+    };
+    let ext = cert
+        .extensions()
+        .iter()
+        .find(|e| e.oid.to_id_string() == evidence_ext::EVIDENCE_OID_STR)
+        .ok_or(PeerError::Unattested)?;
+    let evidence =
+        evidence_ext::decode(ext.value).map_err(|e| PeerError::Evidence(e.to_string()))?;
+    Ok(HostCaEvidence {
+        evidence,
+        report_data: ca_report_data(cert.public_key().raw),
+        trust_domain,
+    })
 }
 
 fn parse_cert<'a>(der: &'a [u8], what: &str) -> Result<X509Certificate<'a>, PeerError> {
