@@ -217,7 +217,9 @@ impl Runtime {
     /// leaves a core dump of its own memories and globals, which
     /// [`Runtime::run_with_core_dump`] returns. A debugging aid: the dump holds
     /// whatever the workload had in memory (never host memory; see
-    /// [`crate::coredump`]).
+    /// [`crate::coredump`]). `tessera run` allows it with the sim attester
+    /// only: on hardware a dump would take the workload's memory out of the
+    /// confidential VM.
     pub fn with_core_dumps(config: RuntimeConfig) -> Result<Self, RuntimeError> {
         Self::build(config, true)
     }
