@@ -191,10 +191,7 @@ check_component() {
 SECONDS=0
 wasi_wit=$(wasi_wit_dir)
 
-py_out=$OUT_DIR/signer-py.wasm
-if up_to_date "$py_out" "$GUESTS_DIR/python" "$REPO_DIR/wit" "$wasi_wit"; then
-    log "signer-py.wasm up to date"
-else
+ensure_py_venv() {
     command -v python3 >/dev/null || die "python3 not found"
     if ! up_to_date "$PY_VENV/.installed" "$GUESTS_DIR/python/requirements.txt"; then
         log "python: installing $(tr '\n' ' ' <"$GUESTS_DIR/python/requirements.txt")into $PY_VENV"
@@ -203,30 +200,70 @@ else
         touch "$PY_VENV/.installed"
     fi
     assemble_wit "$GUESTS_DIR/python/wit/signer.wit" "$POLYGLOT_WIT/python" "$wasi_wit"
-    log "python: componentize-py $("$PY_VENV/bin/componentize-py" --version | awk '{print $2}') building signer-py.wasm"
-    PYTHONDONTWRITEBYTECODE=1 "$PY_VENV/bin/componentize-py" --quiet -d "$POLYGLOT_WIT/python" -w tessera:signer-py/signer \
-        componentize --python-path "$GUESTS_DIR/python" app -o "$py_out.tmp" ||
-        die "componentize-py failed"
-    mv -f "$py_out.tmp" "$py_out"
-fi
-check_component "$py_out"
+}
 
-js_out=$OUT_DIR/signer-js.wasm
-if up_to_date "$js_out" "$GUESTS_DIR/js" "$REPO_DIR/wit" "$wasi_wit"; then
-    log "signer-js.wasm up to date"
-else
+# build_py OUT MODULE SOURCE_DIR...: componentize-py MODULE, found on the
+# Python path made of the SOURCE_DIRs, into OUT (skipped when up to date).
+build_py() {
+    local out=$1 module=$2 paths=() dir
+    shift 2
+    if up_to_date "$out" "$@" "$GUESTS_DIR/python/wit" "$REPO_DIR/wit" "$wasi_wit"; then
+        log "$(basename -- "$out") up to date"
+    else
+        ensure_py_venv
+        for dir in "$@"; do paths+=(--python-path "$dir"); done
+        log "python: componentize-py $("$PY_VENV/bin/componentize-py" --version | awk '{print $2}') building $(basename -- "$out")"
+        PYTHONDONTWRITEBYTECODE=1 "$PY_VENV/bin/componentize-py" --quiet -d "$POLYGLOT_WIT/python" -w tessera:signer-py/signer \
+            componentize "${paths[@]}" "$module" -o "$out.tmp" ||
+            die "componentize-py failed"
+        mv -f "$out.tmp" "$out"
+    fi
+    check_component "$out"
+}
+
+ensure_node_modules() {
     command -v npm >/dev/null || die "npm not found"
     if ! up_to_date "$GUESTS_DIR/js/node_modules/.package-lock.json" "$GUESTS_DIR/js/package-lock.json"; then
         log "js: npm ci in $GUESTS_DIR/js"
         (cd "$GUESTS_DIR/js" && npm ci --no-audit --no-fund >&2) || die "npm ci failed"
     fi
     assemble_wit "$GUESTS_DIR/js/wit/signer.wit" "$POLYGLOT_WIT/js" "$wasi_wit"
-    log "js: jco $("$GUESTS_DIR/js/node_modules/.bin/jco" --version) building signer-js.wasm"
-    # No wasi:http: the host does not provide it, and the signer needs no fetch().
-    "$GUESTS_DIR/js/node_modules/.bin/jco" componentize "$GUESTS_DIR/js/signer.js" \
-        --wit "$POLYGLOT_WIT/js" --world-name signer --disable http fetch-event \
-        -o "$js_out.tmp" >&2 || die "jco componentize failed"
-    mv -f "$js_out.tmp" "$js_out"
-fi
-check_component "$js_out"
+}
+
+# build_js OUT SOURCE [INPUT...]: `jco componentize` SOURCE into OUT (skipped
+# when OUT is newer than guests/js and the INPUTs SOURCE was made from).
+build_js() {
+    local out=$1 source=$2
+    shift 2
+    if up_to_date "$out" "$GUESTS_DIR/js" "$@" "$REPO_DIR/wit" "$wasi_wit"; then
+        log "$(basename -- "$out") up to date"
+    else
+        ensure_node_modules
+        log "js: jco $("$GUESTS_DIR/js/node_modules/.bin/jco" --version) building $(basename -- "$out")"
+        # No wasi:http: the host does not provide it, and the signer needs no fetch().
+        "$GUESTS_DIR/js/node_modules/.bin/jco" componentize "$source" \
+            --wit "$POLYGLOT_WIT/js" --world-name signer --disable http fetch-event \
+            -o "$out.tmp" >&2 || die "jco componentize failed"
+        mv -f "$out.tmp" "$out"
+    fi
+    check_component "$out"
+}
+
+build_py "$OUT_DIR/signer-py.wasm" app "$GUESTS_DIR/python"
+build_js "$OUT_DIR/signer-js.wasm" "$GUESTS_DIR/js/signer.js"
+
+# Test programs for the guest-memory scan (tests/tests/polyglot_memory.rs): each
+# signer unchanged, then a busy loop until the runtime's deadline traps it, so
+# that `tessera run --coredump-on-trap` captures its memories right after signing.
+readonly HOLD_DIR=$GUESTS_DIR/test-programs/signer-hold
+build_py "$OUT_DIR/signer-py-hold.wasm" hold "$HOLD_DIR/python" "$GUESTS_DIR/python"
+hold_js=$BUILD_DIR/signer-hold-js/signer-hold.js
+mkdir -p "$(dirname -- "$hold_js")"
+# The signer's own `run` export becomes `signerRun`, which hold.js calls.
+[[ $(grep -c '^export const run = {$' "$GUESTS_DIR/js/signer.js") == 1 ]] ||
+    die "guests/js/signer.js must have exactly one line 'export const run = {' (hold.js wraps it)"
+sed 's/^export const run = {$/const signerRun = {/' "$GUESTS_DIR/js/signer.js" >"$hold_js.tmp"
+cat "$HOLD_DIR/js/hold.js" >>"$hold_js.tmp"
+if cmp -s "$hold_js.tmp" "$hold_js"; then rm -f "$hold_js.tmp"; else mv -f "$hold_js.tmp" "$hold_js"; fi
+build_js "$OUT_DIR/signer-js-hold.wasm" "$hold_js" "$HOLD_DIR/js"
 log "python/js done in ${SECONDS}s"

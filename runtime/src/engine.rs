@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use tessera_host_api::{Limits, TesseraCtx, TesseraCtxView, TesseraView, WorkloadIdentity};
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap, WasmCoreDump,
+};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::attester::Attester;
 use crate::audit::{AuditEvent, AuditSink};
+use crate::coredump::GuestCoreDump;
 use crate::error::{LoadError, RunError, RuntimeError};
 use crate::keystore::KeyStore;
 use crate::limits::Limiter;
@@ -121,6 +124,9 @@ impl TesseraView for HostState {
     }
 }
 
+/// How a run that started ended, and the guest's core dump if one was taken.
+type Finished = (Result<RunOutcome, RunError>, Option<GuestCoreDump>);
+
 /// Advances the engine's epoch until dropped.
 struct Ticker {
     stop: Arc<AtomicBool>,
@@ -161,6 +167,11 @@ impl Drop for Ticker {
 ///   key material) never leak into the next guest;
 /// - no core dumps on trap, no guest debugging.
 pub fn engine_config() -> Config {
+    engine_config_with(false)
+}
+
+/// [`engine_config`], with wasmtime's guest core dumps on trap when `core_dumps`.
+fn engine_config_with(core_dumps: bool) -> Config {
     let mut pool = PoolingAllocationConfig::default();
     let n = MAX_CONCURRENT_WORKLOADS;
     let per = u32::try_from(LIMIT_CEILINGS.instances).unwrap_or(64);
@@ -181,7 +192,8 @@ pub fn engine_config() -> Config {
         .async_stack_zeroing(true)
         .max_wasm_stack(1 << 20)
         .concurrency_support(false)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .coredump_on_trap(core_dumps);
     config
 }
 
@@ -203,8 +215,23 @@ impl Runtime {
 
     /// Builds the engine and linker and opens the key store.
     pub fn new(config: RuntimeConfig) -> Result<Self, RuntimeError> {
-        let engine =
-            Engine::new(&engine_config()).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        Self::build(config, false)
+    }
+
+    /// Like [`Runtime::new`], but a guest that traps (or reaches its deadline)
+    /// leaves a core dump of its own memories and globals, which
+    /// [`Runtime::run_with_core_dump`] returns. A debugging aid: the dump holds
+    /// whatever the workload had in memory (never host memory; see
+    /// [`crate::coredump`]). `tessera run` allows it with the sim attester
+    /// only: on hardware a dump would take the workload's memory out of the
+    /// confidential VM.
+    pub fn with_core_dumps(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        Self::build(config, true)
+    }
+
+    fn build(config: RuntimeConfig, core_dumps: bool) -> Result<Self, RuntimeError> {
+        let engine = Engine::new(&engine_config_with(core_dumps))
+            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .and_then(|()| tessera_host_api::add_to_linker(&mut linker))
@@ -264,6 +291,32 @@ impl Runtime {
         args: &[String],
         stdio: Stdio,
     ) -> Result<RunOutcome, RunError> {
+        self.run_with_core_dump(workload, args, stdio).await.0
+    }
+
+    /// [`Runtime::run`], also returning the guest's core dump when it trapped,
+    /// ran past its deadline or hit a limit in wasm code — on a runtime built
+    /// with [`Runtime::with_core_dumps`] only (`None` otherwise, and for runs
+    /// that exited or were stopped inside a host call).
+    pub async fn run_with_core_dump(
+        &self,
+        workload: &Workload,
+        args: &[String],
+        stdio: Stdio,
+    ) -> (Result<RunOutcome, RunError>, Option<GuestCoreDump>) {
+        match self.run_inner(workload, args, stdio).await {
+            Ok((outcome, dump)) => (outcome, dump),
+            Err(e) => (Err(e), None),
+        }
+    }
+
+    /// The outer error: the run never started (policy, measurement, busy).
+    async fn run_inner(
+        &self,
+        workload: &Workload,
+        args: &[String],
+        stdio: Stdio,
+    ) -> Result<Finished, RunError> {
         let m = &workload.measurement;
         let platform = self.platform();
         if let Err(e) = self.host.policy.grant(m) {
@@ -358,27 +411,38 @@ impl Runtime {
             command.wasi_cli_run().call_run(&mut store).await
         })
         .await;
-        let exit_code = match result {
-            Err(_) => Err(RunError::Timeout { timeout_ms }),
-            Ok(Ok(Ok(()))) => Ok(0),
-            Ok(Ok(Err(()))) => Ok(1),
-            Ok(Err(e)) => classify(e, &store, timeout_ms),
+        let (exit_code, core_dump) = match result {
+            Err(_) => (Err(RunError::Timeout { timeout_ms }), None),
+            Ok(Ok(Ok(()))) => (Ok(0), None),
+            Ok(Ok(Err(()))) => (Ok(1), None),
+            Ok(Err(e)) => {
+                let exit_code = classify(&e, &store, timeout_ms);
+                // Only a failed run leaves a dump; `exit` is a trap too.
+                let dump = match (&exit_code, e.downcast_ref::<WasmCoreDump>()) {
+                    (Err(_), Some(dump)) => {
+                        Some(GuestCoreDump::capture(dump, &mut store, &manifest.name))
+                    }
+                    _ => None,
+                };
+                (exit_code, dump)
+            }
         };
         self.host.audit.record(AuditEvent::WorkloadExited {
             spiffe_id: identity.spiffe_id,
             exit_code: exit_code.as_ref().ok().copied(),
         });
         drop(store);
-        Ok(RunOutcome {
-            exit_code: exit_code?,
+        let outcome = exit_code.map(|exit_code| RunOutcome {
+            exit_code,
             stdout: stdout.contents().to_vec(),
             stderr: stderr.contents().to_vec(),
-        })
+        });
+        Ok((outcome, core_dump))
     }
 }
 
 fn classify(
-    e: wasmtime::Error,
+    e: &wasmtime::Error,
     store: &Store<HostState>,
     timeout_ms: u64,
 ) -> Result<i32, RunError> {
@@ -400,7 +464,20 @@ fn classify(
     if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
         return Err(RunError::Timeout { timeout_ms });
     }
-    Err(RunError::Trap(format!("{e:#}")))
+    Err(RunError::Trap(trap_message(e)))
+}
+
+/// The error's chain, without the core dump wasmtime attaches to it (its
+/// listing of modules, memories and globals belongs in the dump file).
+fn trap_message(e: &wasmtime::Error) -> String {
+    let Some(dump) = e.downcast_ref::<WasmCoreDump>().map(|d| d.to_string()) else {
+        return format!("{e:#}");
+    };
+    e.chain()
+        .map(|c| c.to_string())
+        .filter(|c| *c != dump)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Refuses what is plainly not a component before handing bytes to the compiler.

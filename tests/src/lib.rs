@@ -198,6 +198,53 @@ pub fn unseal_key(state: &Path, measurement: &[u8], alg: &str, name: &str) -> Ve
     plain.to_vec()
 }
 
+/// The linear memories in a WebAssembly core dump (what `tessera run
+/// --coredump-on-trap` writes), rebuilt from its memory and data sections with
+/// wasmparser. Panics unless it is a core dump (it has a `core` section).
+pub fn core_dump_memories(dump: &[u8]) -> Vec<Vec<u8>> {
+    use wasmparser::{DataKind, Operator, Parser, Payload};
+    let mut memories: Vec<Vec<u8>> = Vec::new();
+    let mut is_core_dump = false;
+    for payload in Parser::new(0).parse_all(dump) {
+        match payload.expect("a well-formed wasm core dump") {
+            Payload::CustomSection(c) if c.name() == "core" => is_core_dump = true,
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    let memory = memory.unwrap();
+                    let page = 1u64 << memory.page_size_log2.unwrap_or(16);
+                    let len = usize::try_from(memory.initial * page).unwrap();
+                    memories.push(vec![0; len]);
+                }
+            }
+            Payload::DataSection(reader) => {
+                for segment in reader {
+                    let segment = segment.unwrap();
+                    let DataKind::Active {
+                        memory_index,
+                        offset_expr,
+                    } = segment.kind
+                    else {
+                        panic!("passive data segment in a core dump");
+                    };
+                    let offset = match offset_expr.get_operators_reader().read().unwrap() {
+                        Operator::I32Const { value } => value as u32 as usize,
+                        Operator::I64Const { value } => usize::try_from(value).unwrap(),
+                        op => panic!("data segment offset {op:?}"),
+                    };
+                    let memory = &mut memories[memory_index as usize];
+                    memory[offset..offset + segment.data.len()].copy_from_slice(segment.data);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        is_core_dump,
+        "no `core` custom section: not a wasm core dump"
+    );
+    memories
+}
+
 /// Whether `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)

@@ -61,7 +61,7 @@ fn assert_secret_absent(alg: &str) {
         assert!(!contains(&dump, &expanded.as_ref()[32..]));
     }
     assert!(!contains(&out.stderr, &secret));
-    assert!(!contains(hex::encode(&secret).as_bytes(), &out.stderr));
+    assert!(!contains(&out.stderr, hex::encode(&secret).as_bytes()));
     let log = std::fs::read(&audit).unwrap();
     assert!(
         contains(&log, b"\"event\":\"signed\""),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use tessera_runtime::audit::{AuditSink, JsonLinesAudit, NullAudit};
+use tessera_runtime::coredump::CoreDumpFile;
 use tessera_runtime::policy::{DevPolicy, GrantsPolicy, Policy};
 use tessera_runtime::{MAX_WASM_LEN, RunError, Runtime, RuntimeConfig, Stdio, hw};
 
@@ -33,6 +34,12 @@ pub struct Args {
     /// Append audit events (JSON lines) to this file.
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
+    /// When the guest traps or reaches its deadline, write its core dump (its
+    /// linear memories and globals, never host memory; WebAssembly core dump
+    /// format, mode 0600) to FILE. A debugging aid, with `--attester sim`
+    /// only: the dump holds whatever the workload had in memory.
+    #[arg(long, value_name = "FILE")]
+    coredump_on_trap: Option<PathBuf>,
     /// Arguments for the guest, after `--`.
     #[arg(last = true)]
     guest_args: Vec<String>,
@@ -51,6 +58,12 @@ enum AttesterChoice {
 }
 
 pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
+    if args.coredump_on_trap.is_some() && !matches!(args.attester, AttesterChoice::Sim) {
+        return Err(bad_input(anyhow::anyhow!(
+            "--coredump-on-trap needs --attester sim: in a confidential VM a core dump would \
+             copy the workload's memory out of it without its relying parties knowing"
+        )));
+    }
     let manifest = load_manifest(&args.workload, args.manifest.as_deref())?;
     let wasm = read_bounded(&args.workload, MAX_WASM_LEN, "component")?;
     let policy: Arc<dyn Policy> = match &args.policy {
@@ -62,6 +75,11 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
             Arc::new(GrantsPolicy::parse(&text).map_err(bad_input)?)
         }
         None => Arc::new(DevPolicy),
+    };
+    // Checked before anything is written: a bad path fails fast.
+    let core_dump = match &args.coredump_on_trap {
+        Some(path) => Some(CoreDumpFile::reserve(path).map_err(bad_input)?),
+        None => None,
     };
     let audit: Arc<dyn AuditSink> = match &args.audit_log {
         Some(path) => Arc::new(
@@ -93,7 +111,11 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
             }
         }
     };
-    let runtime = Runtime::new(config)?;
+    let runtime = if core_dump.is_some() {
+        Runtime::with_core_dumps(config)?
+    } else {
+        Runtime::new(config)?
+    };
     let workload = runtime.load(&wasm, manifest).map_err(bad_input)?;
     if runtime.platform() == tessera_runtime::Platform::Sim {
         eprintln!("tessera: using the SIMULATED attester (platform: sim, no hardware protection)");
@@ -108,7 +130,25 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    match tokio.block_on(runtime.run(&workload, &args.guest_args, Stdio::Inherit)) {
+    let (result, dump) =
+        tokio.block_on(runtime.run_with_core_dump(&workload, &args.guest_args, Stdio::Inherit));
+    if let (Some(file), Err(_)) = (core_dump, &result) {
+        match dump {
+            Some(dump) => {
+                let (path, len) = (file.path().display().to_string(), dump.as_bytes().len());
+                match file.write(&dump) {
+                    Ok(()) => eprintln!(
+                        "tessera: guest core dump ({len} bytes: the guest's memories, no host memory) written to {path}"
+                    ),
+                    Err(e) => eprintln!("tessera: error: writing the guest core dump: {e}"),
+                }
+            }
+            None => eprintln!(
+                "tessera: no guest core dump: the run did not end in a trap in guest code"
+            ),
+        }
+    }
+    match result {
         Ok(outcome) => Ok(ExitCode::from(outcome.exit_code.clamp(0, 255) as u8)),
         Err(e @ (RunError::Policy(_) | RunError::Measurement(_))) => Err(Exit(1, e.into())),
         Err(e) => Err(Exit(EXIT_TRAPPED, e.into())),
