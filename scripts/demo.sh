@@ -34,3 +34,15 @@ report_data=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["report
 $tessera evidence verify "$evidence" --policy dev --report-data "$report_data" --json
 step "the production policy refuses simulated evidence (exit 1 expected)"
 $tessera evidence verify "$evidence" --policy production --json || echo "exit $? (rejected, as it must be)"
+
+step "credentials: X.509-SVID, JWT-SVID and the trust bundle; the CA's evidence verified offline"
+creds=$($tessera run --attester sim target/guests/credentials.wasm -- https://sts.example.com)
+bundle=$(mktemp)
+svid=$(mktemp)
+trap 'rm -f "$evidence" "$bundle" "$svid"' EXIT
+python3 -c 'import json,sys; print(json.loads(sys.argv[1])["bundle_pem"], end="")' "$creds" >"$bundle"
+python3 -c 'import json,sys; print(json.loads(sys.argv[1])["svid_chain_pem"], end="")' "$creds" >"$svid"
+python3 -c 'import json,sys; print("JWT-SVID:", json.loads(sys.argv[1])["jwt"][:60] + "…")' "$creds"
+openssl x509 -in "$svid" -noout -subject -ext subjectAltName
+openssl verify -CAfile "$bundle" "$svid"
+$tessera evidence verify "$bundle" --policy dev
