@@ -129,6 +129,15 @@ impl HostKey {
         let spki = private.public_key_der();
         Self { private, spki }
     }
+
+    /// The ECDSA P-256 signing key, if this is one (for host-owned keys
+    /// such as the JWT-SVID key; never handed to a guest).
+    pub(crate) fn ecdsa_p256(&self) -> Option<&p256::ecdsa::SigningKey> {
+        match &self.private {
+            PrivateKey::EcdsaP256(k) => Some(k),
+            PrivateKey::Ed25519(_) => None,
+        }
+    }
 }
 
 impl KeyHandle for HostKey {

@@ -240,15 +240,18 @@ impl Runtime {
             path: config.state_dir.clone(),
             source,
         })?;
-        let keys = KeyStore::open(&config.state_dir, config.sealer)?;
+        let keys = Arc::new(KeyStore::open(&config.state_dir, config.sealer)?);
         Ok(Self {
             state_dir: config.state_dir.clone(),
             _ticker: Ticker::start(engine.clone()),
             engine,
             linker,
             host: Arc::new(HostServices {
+                credentials: crate::credentials::CredentialsHub::with_sealed_jwt_keys(
+                    config.attester.clone(),
+                    keys.clone(),
+                ),
                 keys,
-                credentials: crate::credentials::CredentialsHub::new(config.attester.clone()),
                 attester: config.attester,
                 policy: config.policy,
                 audit: config.audit,

@@ -20,7 +20,7 @@ use crate::spiffe::SpiffeId;
 
 /// What every workload on this host shares.
 pub(crate) struct HostServices {
-    pub(crate) keys: KeyStore,
+    pub(crate) keys: Arc<KeyStore>,
     pub(crate) attester: Arc<dyn Attester>,
     pub(crate) policy: Arc<dyn Policy>,
     pub(crate) audit: Arc<dyn AuditSink>,

@@ -292,3 +292,30 @@ fn a_ca_carrying_copied_evidence_is_refused_because_the_evidence_binds_another_k
         "{verdict}"
     );
 }
+
+fn jwt_kid(v: &serde_json::Value) -> String {
+    let header = v["jwt"].as_str().unwrap().split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn jwt_svid_key_is_sealed_per_host_so_one_jwks_verifies_every_run() {
+    let s = state();
+    let first = json_line(&credentials(s.path(), None, &[AUDIENCE]));
+    let second = json_line(&credentials(s.path(), None, &[AUDIENCE]));
+    assert_eq!(jwt_kid(&first), jwt_kid(&second));
+    // The first run's JWKS verifies the second run's token (PyJWT).
+    let mut mixed = second.clone();
+    mixed["jwks"] = first["jwks"].clone();
+    json_line(&pyjwt(s.path(), &mixed, AUDIENCE));
+    // The CA, by design, is new in every process.
+    assert_ne!(first["bundle_pem"], second["bundle_pem"]);
+    // Another host has another JWT key.
+    let other = state();
+    let third = json_line(&credentials(other.path(), None, &[AUDIENCE]));
+    assert_ne!(jwt_kid(&first), jwt_kid(&third));
+}

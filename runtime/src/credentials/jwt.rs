@@ -50,7 +50,11 @@ pub fn check_audiences(audiences: &[String]) -> Result<(), CredentialsError> {
 impl JwtIssuer {
     /// A signer with a fresh key; `issuer` becomes the `iss` claim.
     pub fn new(issuer: Option<String>) -> Self {
-        let key = EcKey::generate();
+        Self::with_key(EcKey::generate(), issuer)
+    }
+
+    /// A signer with `key`.
+    pub fn with_key(key: EcKey, issuer: Option<String>) -> Self {
         let (x, y) = coordinates(key.public_point());
         // RFC 7638: the required members in lexicographic order, no spaces.
         let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);

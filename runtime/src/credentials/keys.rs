@@ -29,7 +29,11 @@ impl std::fmt::Debug for EcKey {
 impl EcKey {
     /// A fresh key from the operating system's random source.
     pub fn generate() -> Self {
-        let key = SigningKey::random(&mut OsRng);
+        Self::from_signing_key(SigningKey::random(&mut OsRng))
+    }
+
+    /// Wraps an existing key.
+    pub fn from_signing_key(key: SigningKey) -> Self {
         let verifying = key.verifying_key();
         let point = verifying.to_encoded_point(false).as_bytes().to_vec();
         // Encoding a valid P-256 point as SPKI cannot fail.

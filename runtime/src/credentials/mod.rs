@@ -79,9 +79,20 @@ impl HostCredentials {
         oidc_issuer: Option<String>,
         now: SystemTime,
     ) -> Result<Self, CredentialsError> {
+        Self::with_jwt_key(attester, trust_domain, EcKey::generate(), oidc_issuer, now)
+    }
+
+    /// As [`HostCredentials::new`], signing JWT-SVIDs with `jwt_key`.
+    pub fn with_jwt_key(
+        attester: &dyn Attester,
+        trust_domain: &str,
+        jwt_key: EcKey,
+        oidc_issuer: Option<String>,
+        now: SystemTime,
+    ) -> Result<Self, CredentialsError> {
         Ok(Self {
             ca: HostCa::new(attester, trust_domain, now)?,
-            jwt: JwtIssuer::new(oidc_issuer),
+            jwt: JwtIssuer::with_key(jwt_key, oidc_issuer),
         })
     }
 
