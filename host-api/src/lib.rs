@@ -68,17 +68,21 @@ mod attestation;
 mod bindings;
 mod ctx;
 mod identity;
+mod secret_name;
+mod secrets;
 mod services;
 mod signing;
 
 pub use ctx::{Limits, TesseraCtx, TesseraCtxView, TesseraView};
+pub use secret_name::{SecretName, SecretNameError};
+pub use secrets::SecretHandle;
 pub use services::{
     Algorithm, Call, KeyHandle, KeyName, KeyNameError, Platform, REPORT_DATA_DOMAIN_TAG,
     ServiceError, WorkloadIdentity, WorkloadServices, report_data,
 };
 
 /// Adds the `tessera:workload` interfaces (types, identity, signing,
-/// attestation) to `linker`. WASI is added separately by the embedder.
+/// attestation, secrets) to `linker`. WASI is added separately by the embedder.
 pub fn add_to_linker<T: TesseraView + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
 ) -> wasmtime::Result<()> {

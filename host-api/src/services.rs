@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha512};
 
+use crate::secret_name::SecretName;
+use crate::secrets::SecretHandle;
+
 /// The platform that vouches for the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -135,6 +138,10 @@ pub enum Call<'a> {
     Verify,
     /// `attestation.attest` bound to this key.
     Attest(&'a KeyName),
+    /// `secrets.secret.open` for this name.
+    OpenSecret(&'a SecretName),
+    /// A use of this secret (`secret.hmac-sha256`).
+    UseSecret(&'a SecretName),
 }
 
 impl fmt::Display for Call<'_> {
@@ -144,6 +151,8 @@ impl fmt::Display for Call<'_> {
             Call::Sign(name) => write!(f, "signing.sign({name})"),
             Call::Verify => f.write_str("signing.verify"),
             Call::Attest(name) => write!(f, "attestation.attest({name})"),
+            Call::OpenSecret(name) => write!(f, "secrets.open({name})"),
+            Call::UseSecret(name) => write!(f, "secrets.hmac-sha256({name})"),
         }
     }
 }
@@ -210,6 +219,18 @@ pub trait WorkloadServices: Send + Sync {
         identity: &WorkloadIdentity,
         report_data: &[u8; 64],
     ) -> Result<Vec<u8>, ServiceError>;
+
+    /// Opens the secret `name` of `identity` (called after [`Self::authorize`]
+    /// allowed [`Call::OpenSecret`]). The default serves no secrets.
+    fn open_secret(
+        &self,
+        _identity: &WorkloadIdentity,
+        name: &SecretName,
+    ) -> Result<Arc<dyn SecretHandle>, ServiceError> {
+        Err(ServiceError::Unavailable(format!(
+            "secret {name}: this host serves no secrets"
+        )))
+    }
 }
 
 /// Domain tag for workload evidence (see [`report_data`]).

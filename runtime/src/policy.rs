@@ -53,6 +53,7 @@ pub trait Policy: Send + Sync {
 fn capability_of(call: Call<'_>) -> Capability {
     match call {
         Call::Attest(_) => Capability::Attestation,
+        Call::OpenSecret(_) | Call::UseSecret(_) => Capability::Secrets,
         _ => Capability::Signing,
     }
 }
@@ -62,12 +63,9 @@ fn by_capability(capabilities: &BTreeSet<Capability>, call: Call<'_>) -> Result<
     if capabilities.contains(&needed) {
         Ok(())
     } else {
-        let name = match needed {
-            Capability::Attestation => "attestation",
-            _ => "signing",
-        };
         Err(format!(
-            "{call} needs the `{name}` capability, which the manifest does not grant"
+            "{call} needs the `{}` capability, which the manifest does not grant",
+            needed.as_str()
         ))
     }
 }

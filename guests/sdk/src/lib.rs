@@ -8,6 +8,8 @@
 //!   ([`SigningKey`], [`verify`]);
 //! - obtain platform evidence binding a nonce and one of its keys to its
 //!   measurement ([`attest`]);
+//! - use secrets held by the host by handle, never seeing their bytes
+//!   ([`Secret`], [`secret_placeholder`]);
 //! - exit with a status code that the host passes on ([`exit`]), which
 //!   [`std::process::exit`] cannot do on `wasm32-wasip2`.
 //!
@@ -44,6 +46,7 @@ mod error;
 mod exit;
 mod identity;
 mod pem;
+mod secrets;
 mod signing;
 
 pub use attestation::{Evidence, attest};
@@ -51,6 +54,7 @@ pub use error::Error;
 pub use exit::exit;
 pub use identity::{Identity, Platform, identity};
 pub use pem::spki_der_to_pem;
+pub use secrets::{Secret, secret_placeholder};
 pub use signing::{Algorithm, ParseAlgorithmError, SigningKey, verify};
 
 /// Bindings generated from `wit/tessera.wit`. Private: the public API wraps them.
@@ -61,5 +65,5 @@ mod bindings {
         world: "workload",
     });
 
-    pub(crate) use self::tessera::workload::{attestation, identity, signing, types};
+    pub(crate) use self::tessera::workload::{attestation, identity, secrets, signing, types};
 }

@@ -39,7 +39,7 @@ pub struct Args {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum AttesterChoice {
+pub(super) enum AttesterChoice {
     /// The machine's TEE (configfs-tsm provider or device node); an error without one.
     Auto,
     /// AMD SEV-SNP.
