@@ -11,7 +11,9 @@
 //!   or further allocation;
 //! - every call is authorised by [`WorkloadServices::authorize`] first;
 //! - private keys only ever appear as opaque [`KeyHandle`]s in the resource
-//!   table: no host function returns key bytes to the guest.
+//!   table: no host function returns key bytes to the guest;
+//! - secrets likewise only as opaque [`SecretHandle`]s: the guest gets HMACs
+//!   made with them, never their bytes.
 //!
 //! # Example
 //!

@@ -241,3 +241,120 @@ impl WasiHttpHooks for OutboundPolicy {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::MemoryAudit;
+    use crate::keystore::KeyStore;
+    use crate::sealer::SimSealer;
+    use http_body_util::BodyExt as _;
+
+    const WORKLOAD: &str = "spiffe://example.org/api";
+
+    fn policy(dir: &std::path::Path, secret: &[u8]) -> (OutboundPolicy, Arc<MemoryAudit>) {
+        let sealer = Arc::new(SimSealer::open(dir).unwrap());
+        let audit = Arc::new(MemoryAudit::default());
+        let host = Arc::new(HostServices {
+            keys: KeyStore::open(dir, sealer.clone()).unwrap(),
+            attester: Arc::new(crate::attester::SimAttester::open(dir).unwrap()),
+            policy: Arc::new(crate::policy::DevPolicy),
+            audit: audit.clone(),
+            secrets: crate::secrets::SecretStore::new(dir, sealer),
+        });
+        let name = SecretName::parse("tok").unwrap();
+        host.secrets
+            .put(&WORKLOAD.parse().unwrap(), &name, secret)
+            .unwrap();
+        let grant = SecretGrant {
+            hosts: ["api.example.com".parse().unwrap()].into(),
+        };
+        let policy = OutboundPolicy {
+            spiffe_id: WORKLOAD.into(),
+            capabilities: [Capability::Http, Capability::Secrets].into(),
+            allow: [
+                "api.example.com".parse().unwrap(),
+                "other.example.com:8443".parse().unwrap(),
+            ]
+            .into(),
+            secrets: [(name, grant)].into(),
+            host,
+            audit: audit.clone(),
+        };
+        (policy, audit)
+    }
+
+    fn request(url: &str, header: &str) -> Request<WasiBody> {
+        Request::get(url)
+            .header("authorization", header)
+            .body(
+                http_body_util::Empty::new()
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn placeholders_are_filled_for_granted_hosts_and_marked_sensitive() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, audit) = policy(dir.path(), b"s3cr3t");
+        let mut r = request(
+            "https://api.example.com/x",
+            "Bearer ${secret:tok}; again ${secret:tok}",
+        );
+        p.prepare(&mut r).unwrap();
+        let v = r.headers().get("authorization").unwrap();
+        assert_eq!(v.as_bytes(), b"Bearer s3cr3t; again s3cr3t");
+        assert!(v.is_sensitive());
+        assert!(format!("{r:?}").contains("Sensitive") && !format!("{r:?}").contains("s3cr3t"));
+        // Without a placeholder, an allowed request passes untouched.
+        let mut plain = request("https://other.example.com:8443/", "Basic abc");
+        p.prepare(&mut plain).unwrap();
+        assert_eq!(plain.headers()["authorization"], "Basic abc");
+        let events = format!("{:?}", audit.events());
+        assert!(events.contains("SecretUsed") && !events.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn requests_that_break_the_grants_are_refused_before_sending() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, audit) = policy(dir.path(), b"s3cr3t");
+        for (url, header) in [
+            ("https://evil.example.com/", "x"),
+            ("https://api.example.com:8443/", "x"),
+            ("ftp://api.example.com/", "x"),
+            ("https://other.example.com:8443/", "Bearer ${secret:tok}"),
+            ("https://api.example.com/", "Bearer ${secret:nope}"),
+            ("https://api.example.com/", "Bearer ${secret:tok"),
+            ("https://api.example.com/", "Bearer ${secret:../x}"),
+        ] {
+            let mut r = request(url, header);
+            assert!(
+                matches!(p.prepare(&mut r), Err(Error::HttpRequestDenied)),
+                "{url} {header}"
+            );
+        }
+        let refused = audit
+            .events()
+            .iter()
+            .filter(|e| matches!(e, AuditEvent::HttpRefused { .. }))
+            .count();
+        assert_eq!(refused, 7);
+        let other_dir = tempfile::tempdir().unwrap();
+        let (newline, audit2) = policy(other_dir.path(), b"a\r\nX-Evil: 1");
+        let mut r = request("https://api.example.com/", "${secret:tok}");
+        assert!(matches!(
+            newline.prepare(&mut r),
+            Err(Error::HttpRequestDenied)
+        ));
+        assert!(format!("{:?}", audit2.events()).contains("CR, LF or NUL"));
+        let mut no_cap = p;
+        no_cap.capabilities = [Capability::Secrets].into();
+        let mut r = request("https://api.example.com/", "x");
+        assert!(matches!(
+            no_cap.prepare(&mut r),
+            Err(Error::HttpRequestDenied)
+        ));
+    }
+}

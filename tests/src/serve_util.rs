@@ -219,6 +219,7 @@ pub fn secret_put(state: &Path, args: &[&str], value: &[u8]) -> std::process::Ou
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(value).unwrap();
+    // The command may refuse its arguments and exit before reading stdin.
+    let _ = child.stdin.take().unwrap().write_all(value);
     child.wait_with_output().unwrap()
 }

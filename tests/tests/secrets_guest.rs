@@ -382,3 +382,79 @@ fn outbound_http_without_the_capability_is_refused() {
     let audit = std::fs::read_to_string(s.path().join("audit.jsonl")).unwrap();
     assert!(audit.contains("`http` capability"), "{audit}");
 }
+
+#[test]
+fn https_requests_verify_the_server_against_the_web_pki() {
+    // A real TLS server (openssl s_server) with a self-signed certificate for
+    // 127.0.0.1: allowed by the manifest, but not trusted by the web PKI roots.
+    let s = state();
+    let key = s.path().join("tls-key.pem");
+    let cert = s.path().join("tls-cert.pem");
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", show(&made));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+            "-www",
+            "-cert",
+        ])
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // s_server prints "ACCEPT" once it listens (after other notices).
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    let ready = lines
+        .by_ref()
+        .take(20)
+        .map(Result::unwrap)
+        .find(|l| l.contains("ACCEPT"))
+        .unwrap_or_default();
+    assert!(ready.contains("ACCEPT"), "s_server: {ready:?}");
+    let manifest = format!("capabilities = [\"http\"]\n[http]\nallow = [\"127.0.0.1:{port}\"]\n");
+    let out = probe(
+        s.path(),
+        &manifest,
+        &["http", &format!("https://127.0.0.1:{port}/"), "-"],
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let (v, _) = split(&out);
+    let message = v["message"].as_str().unwrap();
+    assert!(message.contains("Tls"), "not a TLS failure: {v}");
+}
