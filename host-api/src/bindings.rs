@@ -10,10 +10,11 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
     with: {
         "tessera:workload/signing.signing-key": crate::signing::SigningKey,
+        "tessera:workload/secrets.secret": crate::secrets::Secret,
     },
 });
 
-pub(crate) use tessera::workload::{attestation, credentials, identity, signing, types};
+pub(crate) use tessera::workload::{attestation, credentials, identity, secrets, signing, types};
 
 /// Marker type for [`HasData`]: host functions see a [`TesseraCtxView`].
 pub(crate) struct Tessera;

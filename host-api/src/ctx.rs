@@ -22,6 +22,8 @@ pub struct Limits {
     pub max_verify_blob_len: usize,
     /// Most key handles one workload may hold open at once (default 64).
     pub max_open_keys: usize,
+    /// Most secret handles one workload may hold open at once (default 64).
+    pub max_open_secrets: usize,
 }
 
 impl Default for Limits {
@@ -31,6 +33,7 @@ impl Default for Limits {
             max_nonce_len: 1024,
             max_verify_blob_len: 4096,
             max_open_keys: 64,
+            max_open_secrets: 64,
         }
     }
 }
@@ -41,6 +44,7 @@ pub struct TesseraCtx {
     pub(crate) services: Arc<dyn WorkloadServices>,
     pub(crate) limits: Limits,
     pub(crate) open_keys: usize,
+    pub(crate) open_secrets: usize,
 }
 
 impl TesseraCtx {
@@ -55,6 +59,7 @@ impl TesseraCtx {
             services,
             limits,
             open_keys: 0,
+            open_secrets: 0,
         }
     }
 

@@ -11,7 +11,9 @@
 //!   or further allocation;
 //! - every call is authorised by [`WorkloadServices::authorize`] first;
 //! - private keys only ever appear as opaque [`KeyHandle`]s in the resource
-//!   table: no host function returns key bytes to the guest.
+//!   table: no host function returns key bytes to the guest;
+//! - secrets likewise only as opaque [`SecretHandle`]s: the guest gets HMACs
+//!   made with them, never their bytes.
 //!
 //! # Example
 //!
@@ -69,18 +71,22 @@ mod bindings;
 mod credentials;
 mod ctx;
 mod identity;
+mod secret_name;
+mod secrets;
 mod services;
 mod signing;
 
 pub use credentials::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, check_audiences};
 pub use ctx::{Limits, TesseraCtx, TesseraCtxView, TesseraView};
+pub use secret_name::{SecretName, SecretNameError};
+pub use secrets::SecretHandle;
 pub use services::{
     Algorithm, BundleFormat, Call, KeyHandle, KeyName, KeyNameError, Platform,
     REPORT_DATA_DOMAIN_TAG, ServiceError, WorkloadIdentity, WorkloadServices, report_data,
 };
 
 /// Adds the `tessera:workload` interfaces (types, identity, signing,
-/// attestation, credentials) to `linker`. WASI is added separately by the embedder.
+/// attestation, credentials, secrets) to `linker`. WASI is added separately by the embedder.
 pub fn add_to_linker<T: TesseraView + 'static>(
     linker: &mut wasmtime::component::Linker<T>,
 ) -> wasmtime::Result<()> {

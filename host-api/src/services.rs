@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha512};
 
+use crate::secret_name::SecretName;
+use crate::secrets::SecretHandle;
+
 /// The platform that vouches for the host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -141,6 +144,10 @@ pub enum Call<'a> {
     Bundle,
     /// `credentials.jwt-svid`.
     JwtSvid,
+    /// `secrets.secret.open` for this name.
+    OpenSecret(&'a SecretName),
+    /// A use of this secret (`secret.hmac-sha256`).
+    UseSecret(&'a SecretName),
 }
 
 impl fmt::Display for Call<'_> {
@@ -153,6 +160,8 @@ impl fmt::Display for Call<'_> {
             Call::SvidChain => f.write_str("credentials.svid-chain-pem"),
             Call::Bundle => f.write_str("credentials.bundle"),
             Call::JwtSvid => f.write_str("credentials.jwt-svid"),
+            Call::OpenSecret(name) => write!(f, "secrets.open({name})"),
+            Call::UseSecret(name) => write!(f, "secrets.hmac-sha256({name})"),
         }
     }
 }
@@ -251,6 +260,18 @@ pub trait WorkloadServices: Send + Sync {
         Err(ServiceError::Unavailable(
             "this host issues no credentials".into(),
         ))
+    }
+
+    /// Opens the secret `name` of `identity` (called after [`Self::authorize`]
+    /// allowed [`Call::OpenSecret`]). The default serves no secrets.
+    fn open_secret(
+        &self,
+        _identity: &WorkloadIdentity,
+        name: &SecretName,
+    ) -> Result<Arc<dyn SecretHandle>, ServiceError> {
+        Err(ServiceError::Unavailable(format!(
+            "secret {name}: this host serves no secrets"
+        )))
     }
 }
 

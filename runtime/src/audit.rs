@@ -81,6 +81,43 @@ pub enum AuditEvent {
         /// Why.
         reason: String,
     },
+    /// `tessera serve` opened a secret sent to it and sealed it at rest.
+    SecretStored {
+        /// The workload the secret belongs to.
+        spiffe_id: String,
+        /// The secret's name.
+        name: String,
+        /// Whether an earlier value was replaced.
+        replaced: bool,
+    },
+    /// `tessera serve` refused a secret (bad request, or it did not open).
+    SecretRefused {
+        /// The workload named in the request (as sent, truncated).
+        spiffe_id: String,
+        /// The name in the request (as sent, truncated).
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// A workload used a secret by handle (never its value).
+    SecretUsed {
+        /// The workload.
+        spiffe_id: String,
+        /// The secret's name.
+        name: String,
+        /// How: `hmac-sha256`, or `http-header` with the destination.
+        #[serde(rename = "use")]
+        usage: String,
+    },
+    /// An outbound `wasi:http` request was refused before any connection.
+    HttpRefused {
+        /// The workload.
+        spiffe_id: String,
+        /// The request's authority (`host[:port]`).
+        authority: String,
+        /// Why.
+        reason: String,
+    },
     /// A workload finished.
     WorkloadExited {
         /// The workload.

@@ -14,6 +14,7 @@ use wasmtime::{
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::attester::Attester;
 use crate::audit::{AuditEvent, AuditSink};
@@ -23,6 +24,7 @@ use crate::keystore::KeyStore;
 use crate::limits::Limiter;
 use crate::manifest::{LIMIT_CEILINGS, Manifest};
 use crate::measure::Measurement;
+use crate::outbound::OutboundPolicy;
 use crate::policy::Policy;
 use crate::sealer::Sealer;
 use crate::services::{HostServices, WorkloadHost};
@@ -104,6 +106,18 @@ pub(crate) struct HostState {
     table: ResourceTable,
     tessera: TesseraCtx,
     limiter: Limiter,
+    http: WasiHttpCtx,
+    outbound: OutboundPolicy,
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
 }
 
 impl WasiView for HostState {
@@ -234,12 +248,14 @@ impl Runtime {
             .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker))
             .and_then(|()| tessera_host_api::add_to_linker(&mut linker))
             .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         std::fs::create_dir_all(&config.state_dir).map_err(|source| RuntimeError::StateDir {
             path: config.state_dir.clone(),
             source,
         })?;
+        let secrets = crate::secrets::SecretStore::new(&config.state_dir, config.sealer.clone());
         let keys = Arc::new(KeyStore::open(&config.state_dir, config.sealer)?);
         Ok(Self {
             state_dir: config.state_dir.clone(),
@@ -255,6 +271,7 @@ impl Runtime {
                 attester: config.attester,
                 policy: config.policy,
                 audit: config.audit,
+                secrets,
             }),
             slots: Arc::new(tokio::sync::Semaphore::new(
                 MAX_CONCURRENT_WORKLOADS as usize,
@@ -386,6 +403,7 @@ impl Runtime {
             host: self.host.clone(),
             capabilities: manifest.capabilities.clone(),
             svid: std::sync::Mutex::new(None),
+            secrets: manifest.secrets.clone(),
         });
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);
@@ -394,6 +412,15 @@ impl Runtime {
             table,
             tessera: TesseraCtx::new(identity.clone(), services, limits),
             limiter: Limiter::new(&manifest.limits),
+            http: WasiHttpCtx::new(),
+            outbound: OutboundPolicy {
+                spiffe_id: identity.spiffe_id.clone(),
+                capabilities: manifest.capabilities.clone(),
+                allow: manifest.http.allow.clone(),
+                secrets: manifest.secrets.clone(),
+                host: self.host.clone(),
+                audit: self.host.audit.clone(),
+            },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);

@@ -18,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use tessera_host_api::SecretName;
+
+use crate::authority::{Authority, AuthorityError};
 use crate::digest::Sha384Digest;
 use crate::spiffe::SpiffeId;
 
@@ -37,8 +40,46 @@ pub enum Capability {
     Attestation,
     /// `credentials`: X.509-SVID, JWT-SVIDs, trust bundle.
     Credentials,
+    /// `http`: outbound `wasi:http` requests to the hosts in `[http] allow`.
+    Http,
+    /// `secrets`: use the secrets listed under `[secrets]` by handle.
+    Secrets,
     /// `signing`: open keys, sign, verify.
     Signing,
+}
+
+impl Capability {
+    /// The capability's name in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Capability::Attestation => "attestation",
+            Capability::Credentials => "credentials",
+            Capability::Http => "http",
+            Capability::Secrets => "secrets",
+            Capability::Signing => "signing",
+        }
+    }
+}
+
+/// How a workload may use one secret (`[secrets.NAME]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SecretGrant {
+    /// Hosts the secret may be injected towards in outbound HTTP requests
+    /// (sorted, de-duplicated). Empty: the secret is never sent anywhere.
+    pub hosts: BTreeSet<Authority>,
+}
+
+/// Outbound HTTP (`[http]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct HttpGrant {
+    /// Authorities the workload may send requests to (sorted, de-duplicated).
+    pub allow: BTreeSet<Authority>,
+}
+
+impl HttpGrant {
+    fn is_empty(&self) -> bool {
+        self.allow.is_empty()
+    }
 }
 
 /// Resource limits for one workload instance.
@@ -95,6 +136,23 @@ pub struct Manifest {
     pub capabilities: BTreeSet<Capability>,
     /// Limits (measured).
     pub limits: WorkloadLimits,
+    /// Secrets the workload may use, by name (measured; absent from the
+    /// canonical form when empty).
+    #[serde(
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "ser_secrets"
+    )]
+    pub secrets: BTreeMap<SecretName, SecretGrant>,
+    /// Outbound HTTP allow-list (measured; absent from the canonical form when empty).
+    #[serde(skip_serializing_if = "HttpGrant::is_empty")]
+    pub http: HttpGrant,
+}
+
+fn ser_secrets<S: serde::Serializer>(
+    v: &BTreeMap<SecretName, SecretGrant>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(k, g)| (k.as_str(), g)))
 }
 
 fn ser_display<S: serde::Serializer>(v: &SpiffeId, s: S) -> Result<S::Ok, S::Error> {
@@ -136,6 +194,41 @@ struct RawManifest {
     capabilities: Option<Vec<Capability>>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    secrets: BTreeMap<String, RawSecretGrant>,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSecretGrant {
+    #[serde(default)]
+    hosts: Vec<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    #[serde(default)]
+    allow: Vec<String>,
+}
+
+/// Most secrets one manifest may list.
+pub const MAX_SECRETS: usize = 64;
+/// Most authorities in one allow-list.
+pub const MAX_AUTHORITIES: usize = 64;
+
+fn authorities(what: &str, raw: &[String]) -> Result<BTreeSet<Authority>, ManifestError> {
+    if raw.len() > MAX_AUTHORITIES {
+        return Err(field(what, format!("at most {MAX_AUTHORITIES} entries")));
+    }
+    raw.iter()
+        .map(|a| {
+            a.parse()
+                .map_err(|e: AuthorityError| field(what, e.to_string()))
+        })
+        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -186,6 +279,8 @@ impl Manifest {
                 env: BTreeMap::new(),
                 capabilities: None,
                 limits: RawLimits::default(),
+                secrets: BTreeMap::new(),
+                http: RawHttp::default(),
             },
             name,
         )
@@ -263,6 +358,19 @@ impl Manifest {
             )?,
             open_keys: bounded("open_keys", raw.limits.open_keys, d.open_keys, c.open_keys)?,
         };
+        if raw.secrets.len() > MAX_SECRETS {
+            return Err(field("secrets", format!("at most {MAX_SECRETS} secrets")));
+        }
+        let mut secrets = BTreeMap::new();
+        for (name, grant) in &raw.secrets {
+            let parsed =
+                SecretName::parse(name).map_err(|e| field("secrets", format!("{name:?}: {e}")))?;
+            let hosts = authorities(&format!("secrets.{name}.hosts"), &grant.hosts)?;
+            secrets.insert(parsed, SecretGrant { hosts });
+        }
+        let http = HttpGrant {
+            allow: authorities("http.allow", &raw.http.allow)?,
+        };
         Ok(Self {
             schema: "tessera.manifest/v1",
             name,
@@ -271,6 +379,8 @@ impl Manifest {
             env: raw.env,
             capabilities,
             limits,
+            secrets,
+            http,
         })
     }
 
@@ -318,6 +428,32 @@ mod tests {
     }
 
     #[test]
+    fn secrets_and_http_grants_are_normalised_and_measured() {
+        let plain = Manifest::parse(b"name = \"svc\"", "x").unwrap();
+        assert!(
+            !String::from_utf8(plain.canonical_bytes())
+                .unwrap()
+                .contains("secrets"),
+            "an empty grant must not change existing measurements"
+        );
+        let m = Manifest::parse(
+            b"name = \"svc\"\ncapabilities = [\"secrets\", \"http\"]\n[secrets]\nb = {}\na = { hosts = [\"API.example.com\", \"127.0.0.1:8080\", \"api.example.com\"] }\n[http]\nallow = [\"api.example.com\", \"127.0.0.1:8080\"]\n",
+            "x",
+        )
+        .unwrap();
+        let text = String::from_utf8(m.canonical_bytes()).unwrap();
+        assert!(
+            text.contains(r#""capabilities":["http","secrets"]"#)
+                && text.contains(r#""http":{"allow":["127.0.0.1:8080","api.example.com"]}"#)
+                && text.contains(
+                    r#""secrets":{"a":{"hosts":["127.0.0.1:8080","api.example.com"]},"b":{"hosts":[]}}"#
+                ),
+            "{text}"
+        );
+        assert_ne!(m.digest(), plain.digest());
+    }
+
+    #[test]
     fn bad_manifests_name_the_problem() {
         let err = |t: &str| Manifest::parse(t.as_bytes(), "w").unwrap_err().to_string();
         assert!(err("nmae = \"x\"").contains("unknown field `nmae`"));
@@ -326,6 +462,10 @@ mod tests {
         assert!(err("[limits]\nmemory_mib = 999999").contains("limits.memory_mib"));
         assert!(err("[limits]\ntimeout_ms = 0").contains("limits.timeout_ms"));
         assert!(err("capabilities = [\"root\"]").contains("capabilities"));
+        assert!(err("[secrets]\n\"../x\" = {}").contains("`secrets`"));
+        assert!(err("[secrets]\nk = { hosts = [\"*.evil.com\"] }").contains("secrets.k.hosts"));
+        assert!(err("[secrets]\nk = { host = [] }").contains("unknown field `host`"));
+        assert!(err("[http]\nallow = [\"http://x\"]").contains("http.allow"));
         assert!(
             Manifest::parse(&[0xff, 0xfe], "w")
                 .unwrap_err()

@@ -54,6 +54,7 @@ fn capability_of(call: Call<'_>) -> Capability {
     match call {
         Call::Attest(_) => Capability::Attestation,
         Call::SvidChain | Call::Bundle | Call::JwtSvid => Capability::Credentials,
+        Call::OpenSecret(_) | Call::UseSecret(_) => Capability::Secrets,
         _ => Capability::Signing,
     }
 }
@@ -63,13 +64,9 @@ fn by_capability(capabilities: &BTreeSet<Capability>, call: Call<'_>) -> Result<
     if capabilities.contains(&needed) {
         Ok(())
     } else {
-        let name = match needed {
-            Capability::Attestation => "attestation",
-            Capability::Credentials => "credentials",
-            _ => "signing",
-        };
         Err(format!(
-            "{call} needs the `{name}` capability, which the manifest does not grant"
+            "{call} needs the `{}` capability, which the manifest does not grant",
+            needed.as_str()
         ))
     }
 }

@@ -1,21 +1,23 @@
 //! The runtime's implementation of the host API's backend: sealed keys,
 //! the attester, per-call policy and the audit log, for one workload.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use tessera_host_api::{
-    Algorithm, BundleFormat, Call, KeyHandle, KeyName, ServiceError, WorkloadIdentity,
-    WorkloadServices,
+    Algorithm, BundleFormat, Call, KeyHandle, KeyName, SecretHandle, SecretName, ServiceError,
+    WorkloadIdentity, WorkloadServices,
 };
 
 use crate::attester::Attester;
 use crate::audit::{AuditEvent, AuditSink};
 use crate::credentials::{CredentialsHub, HostCredentials, SVID_LIFETIME, X509Svid};
 use crate::keystore::KeyStore;
-use crate::manifest::Capability;
+use crate::manifest::{Capability, SecretGrant};
 use crate::policy::Policy;
+use crate::secrets::SecretStore;
+use crate::secrets::handle::HeldSecret;
 use crate::spiffe::SpiffeId;
 
 /// What every workload on this host shares.
@@ -25,6 +27,7 @@ pub(crate) struct HostServices {
     pub(crate) policy: Arc<dyn Policy>,
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) credentials: CredentialsHub,
+    pub(crate) secrets: SecretStore,
 }
 
 /// [`HostServices`] seen by one workload, with its manifest's capabilities.
@@ -33,6 +36,8 @@ pub(crate) struct WorkloadHost {
     pub(crate) capabilities: BTreeSet<Capability>,
     /// The workload's current X.509-SVID, renewed after half its lifetime.
     pub(crate) svid: Mutex<Option<Arc<X509Svid>>>,
+    /// The secrets the manifest lists.
+    pub(crate) secrets: BTreeMap<SecretName, SecretGrant>,
 }
 
 fn unavailable(what: &str, e: impl std::fmt::Display) -> ServiceError {
@@ -91,6 +96,16 @@ impl WorkloadHost {
         *slot = Some(svid.clone());
         Ok(svid)
     }
+
+    fn deny(&self, identity: &WorkloadIdentity, call: Call<'_>, reason: String) -> ServiceError {
+        tracing::warn!(spiffe_id = %identity.spiffe_id, %call, %reason, "call denied");
+        self.host.audit.record(AuditEvent::CallDenied {
+            spiffe_id: identity.spiffe_id.clone(),
+            call: call.to_string(),
+            reason: reason.clone(),
+        });
+        ServiceError::Denied(reason)
+    }
 }
 
 /// A key handle that audits every signature.
@@ -126,15 +141,47 @@ impl WorkloadServices for WorkloadHost {
         self.host
             .policy
             .authorize(identity, &self.capabilities, call)
-            .map_err(|reason| {
-                tracing::warn!(spiffe_id = %identity.spiffe_id, %call, %reason, "call denied");
-                self.host.audit.record(AuditEvent::CallDenied {
-                    spiffe_id: identity.spiffe_id.clone(),
-                    call: call.to_string(),
-                    reason: reason.clone(),
-                });
-                ServiceError::Denied(reason)
-            })
+            .map_err(|reason| self.deny(identity, call, reason))?;
+        match call {
+            Call::OpenSecret(name) | Call::UseSecret(name) if !self.secrets.contains_key(name) => {
+                Err(self.deny(
+                    identity,
+                    call,
+                    format!("the manifest does not list the secret {name} under [secrets]"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn open_secret(
+        &self,
+        identity: &WorkloadIdentity,
+        name: &SecretName,
+    ) -> Result<Arc<dyn SecretHandle>, ServiceError> {
+        let workload: crate::spiffe::SpiffeId = identity
+            .spiffe_id
+            .parse()
+            .map_err(|e| ServiceError::Unavailable(format!("workload identity: {e}")))?;
+        let value = self
+            .host
+            .secrets
+            .get(&workload, name)
+            .map_err(|e| {
+                tracing::error!(spiffe_id = %identity.spiffe_id, secret = %name, "secret store: {e}");
+                ServiceError::Unavailable(format!("secret store: {e}"))
+            })?
+            .ok_or_else(|| {
+                ServiceError::Unavailable(format!(
+                    "no value has been put for secret {name} of {workload} (`tessera secret put`)"
+                ))
+            })?;
+        Ok(Arc::new(HeldSecret {
+            value,
+            name: name.clone(),
+            spiffe_id: identity.spiffe_id.clone(),
+            audit: self.host.audit.clone(),
+        }))
     }
 
     fn open_key(

@@ -9,6 +9,8 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 
+pub mod serve_util;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

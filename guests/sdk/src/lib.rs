@@ -10,6 +10,8 @@
 //!   measurement ([`attest`]);
 //! - get its X.509-SVID, JWT-SVIDs and the trust bundle ([`svid_chain_pem`],
 //!   [`jwt_svid`], [`bundle_pem`], [`bundle_jwks`]) — never a private key;
+//! - use secrets held by the host by handle, never seeing their bytes
+//!   ([`Secret`], [`secret_placeholder`]);
 //! - exit with a status code that the host passes on ([`exit`]), which
 //!   [`std::process::exit`] cannot do on `wasm32-wasip2`.
 //!
@@ -47,6 +49,7 @@ mod error;
 mod exit;
 mod identity;
 mod pem;
+mod secrets;
 mod signing;
 
 pub use attestation::{Evidence, attest};
@@ -55,6 +58,7 @@ pub use error::Error;
 pub use exit::exit;
 pub use identity::{Identity, Platform, identity};
 pub use pem::spki_der_to_pem;
+pub use secrets::{Secret, secret_placeholder};
 pub use signing::{Algorithm, ParseAlgorithmError, SigningKey, verify};
 
 /// Bindings generated from `wit/tessera.wit`. Private: the public API wraps them.
@@ -65,5 +69,7 @@ mod bindings {
         world: "workload",
     });
 
-    pub(crate) use self::tessera::workload::{attestation, credentials, identity, signing, types};
+    pub(crate) use self::tessera::workload::{
+        attestation, credentials, identity, secrets, signing, types,
+    };
 }

@@ -30,6 +30,20 @@ pub struct VerifyArgs {
     /// base64), or a Tessera host CA certificate (PEM, e.g. a trust bundle),
     /// whose evidence extension is verified and must bind the CA's key.
     evidence: PathBuf,
+    #[command(flatten)]
+    opts: AppraisalOpts,
+    /// REPORT_DATA the evidence must carry (128 hex digits).
+    #[arg(long, value_name = "HEX")]
+    report_data: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Endorsements, time and policy for verifying and appraising evidence;
+/// shared by `evidence verify` and `secret put`.
+#[derive(clap::Args)]
+pub struct AppraisalOpts {
     /// SEV-SNP: the VCEK or VLEK certificate (PEM or DER).
     #[arg(long, value_name = "FILE")]
     vcek: Option<PathBuf>,
@@ -59,12 +73,6 @@ pub struct VerifyArgs {
     /// Reference values (JSON) for the appraisal policy.
     #[arg(long, value_name = "FILE")]
     reference_values: Option<PathBuf>,
-    /// REPORT_DATA the evidence must carry (128 hex digits).
-    #[arg(long, value_name = "HEX")]
-    report_data: Option<String>,
-    /// Print one JSON object.
-    #[arg(long)]
-    json: bool,
 }
 
 fn read_opt(path: &Option<PathBuf>, what: &str) -> Result<Option<Vec<u8>>, Exit> {
@@ -73,7 +81,7 @@ fn read_opt(path: &Option<PathBuf>, what: &str) -> Result<Option<Vec<u8>>, Exit>
         .transpose()
 }
 
-fn appraiser(args: &VerifyArgs) -> Result<Appraiser, Exit> {
+pub(super) fn appraiser(args: &AppraisalOpts) -> Result<Appraiser, Exit> {
     let rv = match &args.reference_values {
         Some(p) => ReferenceValues::parse(&read_bounded(p, 1 << 20, "reference values")?)
             .map_err(|e| bad_input(anyhow::anyhow!(e)))?,
@@ -113,6 +121,46 @@ fn host_ca_evidence(raw: &[u8]) -> Result<Option<HostCaEvidence>, Exit> {
     host_ca_evidence_der(&der).map(Some).map_err(bad_input)
 }
 
+/// `--at`, or now.
+pub(super) fn verification_time(opts: &AppraisalOpts) -> Result<SystemTime, Exit> {
+    match &opts.at {
+        Some(t) => humantime::parse_rfc3339_weak(t)
+            .with_context(|| format!("--at {t:?} is not an RFC 3339 time"))
+            .map_err(bad_input),
+        None => Ok(SystemTime::now()),
+    }
+}
+
+/// The endorsement files named in `opts`; for sim evidence, the sim root
+/// (`--sim-root`, else the one in the state directory).
+pub(super) fn endorsements(
+    opts: &AppraisalOpts,
+    evidence: &[u8],
+    state_dir: &Path,
+) -> Result<Endorsements, Exit> {
+    let mut endorsements = Endorsements {
+        vcek: read_opt(&opts.vcek, "VCEK")?,
+        ask: read_opt(&opts.ask, "ASK")?,
+        ark: read_opt(&opts.ark, "ARK")?,
+        chain: read_opt(&opts.chain, "chain")?,
+        collateral: read_opt(&opts.collateral, "collateral")?,
+        sim_root_pem: None,
+    };
+    if EvidenceFormat::detect(evidence) == Some(EvidenceFormat::Sim) {
+        let root = opts
+            .sim_root
+            .clone()
+            .unwrap_or_else(|| state_dir.join(SIM_ATTESTER_PUB_FILE));
+        let pem = read_bounded(&root, 64 << 10, "sim root")?;
+        endorsements.sim_root_pem = Some(
+            String::from_utf8(pem)
+                .context("sim root is not PEM")
+                .map_err(bad_input)?,
+        );
+    }
+    Ok(endorsements)
+}
+
 pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
     let Command::Verify(args) = cmd;
     let raw = read_bounded(&args.evidence, MAX_EVIDENCE_LEN, "evidence")?;
@@ -137,33 +185,9 @@ pub fn run(cmd: Command, state_dir: &Path) -> Result<ExitCode, Exit> {
             Some(rd)
         }
     };
-    let at = match &args.at {
-        Some(t) => humantime::parse_rfc3339_weak(t)
-            .with_context(|| format!("--at {t:?} is not an RFC 3339 time"))
-            .map_err(bad_input)?,
-        None => SystemTime::now(),
-    };
-    let appraiser = appraiser(&args)?;
-    let mut endorsements = Endorsements {
-        vcek: read_opt(&args.vcek, "VCEK")?,
-        ask: read_opt(&args.ask, "ASK")?,
-        ark: read_opt(&args.ark, "ARK")?,
-        chain: read_opt(&args.chain, "chain")?,
-        collateral: read_opt(&args.collateral, "collateral")?,
-        sim_root_pem: None,
-    };
-    if EvidenceFormat::detect(&evidence) == Some(EvidenceFormat::Sim) {
-        let root = args
-            .sim_root
-            .clone()
-            .unwrap_or_else(|| state_dir.join(SIM_ATTESTER_PUB_FILE));
-        let pem = read_bounded(&root, 64 << 10, "sim root")?;
-        endorsements.sim_root_pem = Some(
-            String::from_utf8(pem)
-                .context("sim root is not PEM")
-                .map_err(bad_input)?,
-        );
-    }
+    let at = verification_time(&args.opts)?;
+    let appraiser = appraiser(&args.opts)?;
+    let endorsements = endorsements(&args.opts, &evidence, state_dir)?;
     let platform = EvidenceFormat::detect(&evidence).map(|f| f.platform().to_string());
     let verified = EvidenceVerifier::new().verify(&evidence, &endorsements, at);
     let (output, code) = match verified {

@@ -3,6 +3,8 @@
 mod evidence;
 mod measure;
 mod run;
+mod secret;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -36,6 +38,11 @@ enum Command {
     /// Work with evidence.
     #[command(subcommand)]
     Evidence(evidence::Command),
+    /// Serve the host's HTTP API (secret intake) until SIGINT or SIGTERM.
+    Serve(serve::Args),
+    /// Give a workload a secret, sealed to an attested host.
+    #[command(subcommand)]
+    Secret(secret::Command),
 }
 
 /// A failure that maps to a specific exit code.
@@ -74,6 +81,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, &state_dir),
         Command::Measure(args) => measure::run(args),
         Command::Evidence(cmd) => evidence::run(cmd, &state_dir),
+        Command::Serve(args) => serve::run(args, &state_dir),
+        Command::Secret(cmd) => secret::run(cmd, &state_dir),
     };
     match result {
         Ok(code) => code,

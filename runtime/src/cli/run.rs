@@ -40,13 +40,17 @@ pub struct Args {
     /// only: the dump holds whatever the workload had in memory.
     #[arg(long, value_name = "FILE")]
     coredump_on_trap: Option<PathBuf>,
+    /// The `iss` of this workload's JWT-SVIDs: the OIDC issuer URL at which
+    /// `tessera serve` publishes this host's discovery document and keys.
+    #[arg(long, value_name = "URL", value_parser = super::serve::parse_issuer)]
+    oidc_issuer: Option<String>,
     /// Arguments for the guest, after `--`.
     #[arg(last = true)]
     guest_args: Vec<String>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum AttesterChoice {
+pub(super) enum AttesterChoice {
     /// The machine's TEE (configfs-tsm provider or device node); an error without one.
     Auto,
     /// AMD SEV-SNP.
@@ -116,6 +120,9 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     } else {
         Runtime::new(config)?
     };
+    runtime
+        .credentials()
+        .set_oidc_issuer(args.oidc_issuer.clone());
     let workload = runtime.load(&wasm, manifest).map_err(bad_input)?;
     if runtime.platform() == tessera_runtime::Platform::Sim {
         eprintln!("tessera: using the SIMULATED attester (platform: sim, no hardware protection)");

@@ -81,6 +81,13 @@ impl JwtIssuer {
         })
     }
 
+    /// The public key as an OIDC relying party expects it (`use: sig`).
+    pub fn oidc_jwk(&self) -> serde_json::Value {
+        let mut jwk = self.jwk();
+        jwk["use"] = "sig".into();
+        jwk
+    }
+
     /// A JWT-SVID for `spiffe_id` and `audiences`, issued at `now`.
     pub fn issue(
         &self,

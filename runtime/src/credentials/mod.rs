@@ -131,7 +131,7 @@ impl HostCredentials {
 
     /// The JWKS of the JWT-SVID key alone, as OIDC relying parties fetch it.
     pub fn jwks(&self) -> serde_json::Value {
-        serde_json::json!({ "keys": [self.jwt.jwk()] })
+        serde_json::json!({ "keys": [self.jwt.oidc_jwk()] })
     }
 
     /// An OpenID Connect discovery document for `issuer` (the `iss` of the
