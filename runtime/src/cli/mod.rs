@@ -1,6 +1,8 @@
 //! `tessera` subcommands.
 
+mod boot;
 mod evidence;
+mod image;
 mod measure;
 mod run;
 
@@ -36,6 +38,11 @@ enum Command {
     /// Work with evidence.
     #[command(subcommand)]
     Evidence(evidence::Command),
+    /// Reference values for the confidential-VM image.
+    #[command(subcommand)]
+    Image(image::Command),
+    /// Run as the VM image's init: mount, run the baked-in workloads, power off.
+    Boot(boot::Args),
 }
 
 /// A failure that maps to a specific exit code.
@@ -74,6 +81,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args, &state_dir),
         Command::Measure(args) => measure::run(args),
         Command::Evidence(cmd) => evidence::run(cmd, &state_dir),
+        Command::Image(cmd) => image::run(cmd),
+        Command::Boot(args) => boot::run(args, &state_dir),
     };
     match result {
         Ok(code) => code,
