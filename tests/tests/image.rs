@@ -476,3 +476,75 @@ fn production_and_sim_images_have_different_command_lines_and_launch_digests() {
     };
     assert_ne!(digest("sim"), digest("auto"));
 }
+
+/// `tessera boot` outside a VM (not PID 1: no mounts, no power-off) with a
+/// given command line and workload directory.
+fn boot_outside_vm(cmdline: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let workloads = dir.path().join("workloads");
+    std::fs::create_dir(&workloads).unwrap();
+    std::fs::copy(
+        tessera_tests::guest("hello-identity"),
+        workloads.join("hello-identity.wasm"),
+    )
+    .unwrap();
+    let cmdline_file = tessera_tests::write(dir.path(), "cmdline", cmdline);
+    let st = state();
+    tessera(
+        st.path(),
+        &[
+            "boot",
+            "--workloads",
+            workloads.to_str().unwrap(),
+            "--cmdline",
+            cmdline_file.to_str().unwrap(),
+        ],
+    )
+}
+
+#[test]
+fn boot_with_the_production_attester_never_falls_back_to_the_sim() {
+    // This machine has no SEV-SNP or TDX guest interface, so `auto` must fail
+    // the workload rather than run it on the sim.
+    let out = boot_outside_vm("console=ttyS0 tessera.attester=auto -- boot");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        stderr.contains("tessera-boot: tessera 0.1.0 starting; attester: auto"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tessera-boot: workload hello-identity failed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("SIMULATED"), "{stderr}");
+    assert!(out.stdout.is_empty(), "the workload ran: {}", show(&out));
+}
+
+#[test]
+fn boot_says_when_the_measured_command_line_asks_for_the_sim() {
+    let out = boot_outside_vm("console=ttyS0 tessera.attester=sim -- boot");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        stderr.contains("tessera-boot: WARNING: the attester is SIMULATED"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("tessera-boot: all workloads succeeded"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"platform\":\"sim\""));
+}
+
+#[test]
+fn boot_refuses_an_unknown_attester_on_the_command_line() {
+    let out = boot_outside_vm("tessera.attester=none");
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("\"none\""),
+        "{}",
+        show(&out)
+    );
+    assert!(out.stdout.is_empty());
+}
