@@ -2,7 +2,8 @@
 # Builds Tessera's confidential-VM image for measured direct boot:
 #
 #   target/image/vmlinuz        Debian's kernel (linux-image-amd64), unchanged
-#   target/image/initrd.img     gzip'd cpio: /init = tessera, its libraries, CA roots, workloads
+#   target/image/initrd.img     gzip'd cpio: /init = tessera, its libraries, CA roots, workloads,
+#                               the configfs and sev-guest kernel modules
 #   target/image/cmdline        the kernel command line (measured with SEV-SNP's kernel hashes)
 #   target/image/manifest.json  every input's Debian package, version and SHA-256, and the outputs' digests
 #
@@ -101,10 +102,14 @@ kernel_deb=$(fetch_deb "$kernel_spec")
 kernel_pkg=${kernel_spec%%=*}
 kernel_version=$(dpkg-deb -f "$kernel_deb" Version)
 record "$kernel_pkg" "$kernel_version" "$kernel_deb"
-dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work" --wildcards './boot/vmlinuz-*'
+# The modules tessera boot loads, in order: configfs (configfs-tsm lives in it)
+# and the SEV-SNP guest driver (/dev/sev-guest). Debian builds both as modules.
+kernel_modules=(kernel/fs/configfs/configfs.ko kernel/drivers/virt/coco/sev-guest/sev-guest.ko)
+dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/fs/configfs/configfs.ko' './lib/modules/*/kernel/drivers/virt/coco/sev-guest/sev-guest.ko'
 cp "$work"/boot/vmlinuz-* "$work/vmlinuz"
+kernel_release=$(basename "$(find "$work/lib/modules" -mindepth 1 -maxdepth 1 -type d -print -quit)")
 
-log "[3/5] initramfs contents (tessera, its libraries from libc6/libgcc-s1, CA roots from ca-certificates)"
+log "[3/5] initramfs contents (tessera, its libraries from libc6/libgcc-s1, CA roots from ca-certificates, 2 kernel modules)"
 stage=$work/root
 mkdir -p "$stage"/{usr/bin,lib/x86_64-linux-gnu,lib64,etc/ssl/certs,etc/tessera/workloads,proc,sys,dev,run,tmp}
 cp "$tessera" "$stage/usr/bin/tessera"
@@ -133,6 +138,11 @@ dpkg-deb -x "$ca_deb" "$work/ca"
 # update-ca-certificates' bundle: the Mozilla roots the package ships, concatenated in name order.
 find "$work/ca/usr/share/ca-certificates/mozilla" -name '*.crt' -print0 | sort -z |
     xargs -0 cat >"$stage/etc/ssl/certs/ca-certificates.crt"
+for m in "${kernel_modules[@]}"; do
+    mkdir -p "$stage/lib/modules/$kernel_release/$(dirname "$m")"
+    cp "$work/lib/modules/$kernel_release/$m" "$stage/lib/modules/$kernel_release/$m"
+done
+printf '%s\n' "${kernel_modules[@]}" >"$stage/etc/tessera/modules"
 for w in "${workloads[@]}"; do
     name=$(basename "$w" .wasm)
     cp "$w" "$stage/etc/tessera/workloads/$name.wasm"

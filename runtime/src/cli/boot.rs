@@ -22,6 +22,10 @@ const PREFIX: &str = "tessera-boot:";
 const VM_STATE_DIR: &str = "/run/tessera";
 /// Most workloads an image may bake in.
 const MAX_WORKLOADS: usize = 64;
+/// The kernel modules to load, one path under `/lib/modules/<release>/` a line, in order.
+const MODULE_LIST: &str = "/etc/tessera/modules";
+/// Most modules the list may name.
+const MAX_MODULES: usize = 32;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -81,7 +85,9 @@ fn attester_from_cmdline(cmdline: &str) -> Result<Attester, Exit> {
 pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     let pid1 = rustix::process::getpid().is_init();
     if pid1 {
-        mount_kernel_filesystems();
+        mount_kernel_filesystems(false);
+        load_modules();
+        mount_kernel_filesystems(true);
     } else {
         say("not PID 1: not mounting file systems or powering off");
     }
@@ -197,10 +203,55 @@ fn list_workloads(dir: &Path) -> Result<Vec<Workload>, Exit> {
     Ok(found)
 }
 
-/// /proc, /sys, /dev, configfs (configfs-tsm's reports) and a tmpfs /run.
+/// Loads the image's kernel modules (configfs, the SEV-SNP guest driver) listed in
+/// [`MODULE_LIST`]. A module for hardware this VM does not have fails to load
+/// with `ENODEV`, which is reported and skipped.
+fn load_modules() {
+    let Ok(list) = std::fs::read_to_string(MODULE_LIST) else {
+        return;
+    };
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    let dir = Path::new("/lib/modules").join(&release);
+    for rel in list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(MAX_MODULES)
+    {
+        let path = dir.join(rel);
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                say(&format!(
+                    "module {name}: cannot open {}: {e}",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        match nix::kmod::finit_module(&file, c"", nix::kmod::ModuleInitFlags::empty()) {
+            Ok(()) => say(&format!("module {name}: loaded")),
+            Err(nix::errno::Errno::EEXIST) => {}
+            Err(nix::errno::Errno::ENODEV) => {
+                say(&format!("module {name}: no such device on this machine"));
+            }
+            Err(e) => say(&format!("module {name}: not loaded: {e}")),
+        }
+    }
+}
+
+/// /proc, /sys, /dev and a tmpfs /run (`after_modules == false`), then configfs
+/// (configfs-tsm's reports; a module on some kernels).
 /// A mount that fails is reported and skipped: what needs it fails later with
 /// its own error.
-fn mount_kernel_filesystems() {
+fn mount_kernel_filesystems(after_modules: bool) {
     use rustix::mount::{MountFlags, mount};
     let nosuid = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
     let mounts: [(&str, &str, &str, MountFlags); 5] = [
@@ -216,6 +267,9 @@ fn mount_kernel_filesystems() {
         ("tmpfs", "/run", "tmpfs", nosuid),
     ];
     for (source, target, fstype, flags) in mounts {
+        if (fstype == "configfs") != after_modules {
+            continue;
+        }
         if target.starts_with("/sys/") {
             // Directories in sysfs appear with their subsystem; they cannot be made.
             if !Path::new(target).is_dir() {
