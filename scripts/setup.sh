@@ -13,6 +13,13 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 command -v sha384sum >/dev/null || missing+=(coreutils)
+# The VM image (images/build.sh) and its tests: Debian's kernel is fetched by
+# apt-get download; qemu boots the image; OVMF.fd is the firmware measured.
+command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+[[ -f /usr/share/ovmf/OVMF.fd ]] || missing+=(ovmf)
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v gzip >/dev/null || missing+=(gzip)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq
@@ -34,6 +41,14 @@ if ! cmp -s tests/requirements.txt "$TEST_VENV/requirements.txt" 2>/dev/null; th
     python3 -m venv "$TEST_VENV"
     "$TEST_VENV/bin/pip" install --quiet -r tests/requirements.txt
     cp tests/requirements.txt "$TEST_VENV/requirements.txt"
+fi
+
+# sev-snp-measure, the independent SEV-SNP measurement the image tests compare with.
+snp_venv=$ROOT/target/snp-venv
+if ! [[ -x $snp_venv/bin/sev-snp-measure ]]; then
+    log "installing sev-snp-measure into $snp_venv"
+    python3 -m venv "$snp_venv"
+    "$snp_venv/bin/pip" install --quiet -r images/requirements.txt
 fi
 
 log "building guest components"

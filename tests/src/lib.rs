@@ -39,6 +39,7 @@ pub fn tessera_bin() -> PathBuf {
         "evidence/snp/src",
         "evidence/tdx/src",
         "evidence/tsm/src",
+        "images/measure/src",
     ] {
         if let Some(newer) = newest(&workspace().join(dir)).filter(|(t, _)| *t > built) {
             panic!(

@@ -1,6 +1,8 @@
 //! `tessera` subcommands.
 
+mod boot;
 mod evidence;
+mod image;
 mod measure;
 mod run;
 mod secret;
@@ -43,6 +45,11 @@ enum Command {
     /// Give a workload a secret, sealed to an attested host.
     #[command(subcommand)]
     Secret(secret::Command),
+    /// Reference values for the confidential-VM image.
+    #[command(subcommand)]
+    Image(image::Command),
+    /// Run as the VM image's init: mount, run the baked-in workloads, power off.
+    Boot(boot::Args),
 }
 
 /// A failure that maps to a specific exit code.
@@ -83,6 +90,8 @@ pub fn main() -> ExitCode {
         Command::Evidence(cmd) => evidence::run(cmd, &state_dir),
         Command::Serve(args) => serve::run(args, &state_dir),
         Command::Secret(cmd) => secret::run(cmd, &state_dir),
+        Command::Image(cmd) => image::run(cmd),
+        Command::Boot(args) => boot::run(args, &state_dir),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Builds Tessera's confidential-VM image for measured direct boot:
+#
+#   target/image/vmlinuz        Debian's kernel (linux-image-amd64), unchanged
+#   target/image/initrd.img     gzip'd cpio: /init = tessera, its libraries, CA roots, workloads,
+#                               the configfs and sev-guest kernel modules
+#   target/image/cmdline        the kernel command line (measured with SEV-SNP's kernel hashes)
+#   target/image/manifest.json  every input's Debian package, version and SHA-256, and the outputs' digests
+#
+# usage: images/build.sh [--attester auto|sev-snp|tdx|sim] [--workload FILE.wasm]... [--out DIR]
+#                        [--tessera BINARY]
+#
+# --attester goes into the measured command line (tessera.attester=...); the
+# default is auto (the VM's TEE, never the sim). --attester sim builds a
+# development image whose launch digest differs from every production one.
+# Workloads default to target/guests/hello-identity.wasm; a NAME.toml beside
+# NAME.wasm is baked in as its manifest. --tessera takes an already built
+# binary instead of running cargo build.
+#
+# Reproducible: the same inputs give byte-identical outputs. Times come from
+# SOURCE_DATE_EPOCH (default: the last commit's time), the cpio is sorted with
+# fixed owners, modes and inode numbers (images/mkcpio.py), gzip runs with -n.
+# Debian packages are fetched with apt-get download (checked by apt against the
+# signed archive) into target/image-cache/ and reused; pin other versions with
+# TESSERA_KERNEL_PACKAGE=linux-image-X-amd64=VERSION.
+set -euo pipefail
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+log() { printf 'image: %s\n' "$*" >&2; }
+die() { printf 'image: error: %s\n' "$*" >&2; exit 1; }
+
+attester=auto
+out=$ROOT/target/image
+workloads=()
+tessera=
+while (($#)); do
+    case $1 in
+        --attester) attester=${2:?--attester needs a value}; shift 2 ;;
+        --workload) workloads+=("${2:?--workload needs a file}"); shift 2 ;;
+        --out) out=${2:?--out needs a directory}; shift 2 ;;
+        --tessera) tessera=${2:?--tessera needs a file}; shift 2 ;;
+        -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+        *) die "unknown argument $1 (see --help)" ;;
+    esac
+done
+case $attester in auto | sev-snp | tdx | sim) ;; *) die "--attester must be auto, sev-snp, tdx or sim, not $attester" ;; esac
+((${#workloads[@]})) || workloads=("$ROOT/target/guests/hello-identity.wasm")
+for w in "${workloads[@]}"; do
+    [[ -f $w && $w == *.wasm ]] || die "workload $w is not a .wasm file (run guests/build.sh for the examples)"
+done
+for tool in apt-get apt-cache dpkg-deb dpkg-query python3 gzip sha256sum; do
+    command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install apt dpkg python3 gzip coreutils)"
+done
+
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)}
+export TZ=UTC LC_ALL=C
+cache=$ROOT/target/image-cache
+work=$(mktemp -d "${TMPDIR:-/tmp}/tessera-image.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$cache" "$out"
+
+if [[ -z $tessera ]]; then
+    log "[1/5] tessera binary (cargo build --release --workspace)"
+    cargo build --release --locked --workspace >&2
+    tessera=$ROOT/target/release/tessera
+else
+    log "[1/5] tessera binary: $tessera"
+    [[ -x $tessera ]] || die "--tessera $tessera is not an executable"
+fi
+
+# Fetches PACKAGE[=VERSION] into the cache (apt checks it against the signed
+# archive) and prints the .deb's path.
+fetch_deb() {
+    local spec=$1 name=${1%%=*} version
+    if [[ $spec == *=* ]]; then version=${spec#*=}; else
+        version=$(apt-cache policy "$name" | awk '/Candidate:/ { print $2 }')
+    fi
+    [[ -n $version && $version != "(none)" ]] || die "no version of $name is known to apt (run apt-get update)"
+    local deb
+    deb=$(find "$cache" -maxdepth 1 -name "${name}_${version//:/%3a}_*.deb" -print -quit)
+    if [[ -z $deb ]]; then
+        log "      apt-get download $name=$version"
+        (cd "$cache" && apt-get download -q "$name=$version" >&2) || die "apt-get download $name=$version failed"
+        deb=$(find "$cache" -maxdepth 1 -name "${name}_${version//:/%3a}_*.deb" -print -quit)
+    fi
+    [[ -n $deb ]] || die "apt-get download left no .deb for $name=$version"
+    printf '%s\n' "$deb"
+}
+
+installed_version() { dpkg-query -W -f='${Version}' "$1"; }
+
+manifest_inputs=()
+record() { # PACKAGE VERSION DEB
+    manifest_inputs+=("$(printf '{"package":"%s","version":"%s","deb_sha256":"%s"}' "$1" "$2" "$(sha256sum "$3" | cut -d' ' -f1)")")
+}
+
+log "[2/5] kernel (Debian linux-image-amd64)"
+kernel_spec=${TESSERA_KERNEL_PACKAGE:-$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')}
+[[ -n $kernel_spec ]] || die "cannot resolve linux-image-amd64 (run apt-get update)"
+kernel_deb=$(fetch_deb "$kernel_spec")
+kernel_pkg=${kernel_spec%%=*}
+kernel_version=$(dpkg-deb -f "$kernel_deb" Version)
+record "$kernel_pkg" "$kernel_version" "$kernel_deb"
+# The modules tessera boot loads, in order: configfs (configfs-tsm lives in it)
+# and the SEV-SNP guest driver (/dev/sev-guest). Debian builds both as modules.
+kernel_modules=(kernel/fs/configfs/configfs.ko kernel/drivers/virt/coco/sev-guest/sev-guest.ko)
+dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/fs/configfs/configfs.ko' './lib/modules/*/kernel/drivers/virt/coco/sev-guest/sev-guest.ko'
+cp "$work"/boot/vmlinuz-* "$work/vmlinuz"
+kernel_release=$(basename "$(find "$work/lib/modules" -mindepth 1 -maxdepth 1 -type d -print -quit)")
+
+log "[3/5] initramfs contents (tessera, its libraries from libc6/libgcc-s1, CA roots from ca-certificates, 2 kernel modules)"
+stage=$work/root
+mkdir -p "$stage"/{usr/bin,lib/x86_64-linux-gnu,lib64,etc/ssl/certs,etc/tessera/workloads,proc,sys,dev,run,tmp}
+cp "$tessera" "$stage/usr/bin/tessera"
+ln -s usr/bin/tessera "$stage/init"
+# The binary's libraries must be the ones it was linked against: the installed versions.
+for pkg in libc6 libgcc-s1; do
+    version=$(installed_version "$pkg")
+    deb=$(fetch_deb "$pkg=$version")
+    record "$pkg" "$version" "$deb"
+    mkdir -p "$work/$pkg"
+    dpkg-deb -x "$deb" "$work/$pkg"
+done
+needed=$(ldd "$tessera" | awk '/=>/ { print $1 } /ld-linux/ { print $1 }' | sort -u)
+for lib in $needed; do
+    name=$(basename "$lib")
+    [[ $name == linux-vdso.so.1 ]] && continue
+    src=$(find "$work/libc6" "$work/libgcc-s1" -name "$name" -type f -print -quit)
+    [[ -n $src ]] || die "library $name of tessera is in neither libc6 nor libgcc-s1"
+    if [[ $name == ld-linux-x86-64.so.2 ]]; then dest=$stage/lib64/$name; else dest=$stage/lib/x86_64-linux-gnu/$name; fi
+    cp -L "$src" "$dest"
+done
+ca_version=$(apt-cache policy ca-certificates | awk '/Candidate:/ { print $2 }')
+ca_deb=$(fetch_deb "ca-certificates=$ca_version")
+record ca-certificates "$ca_version" "$ca_deb"
+dpkg-deb -x "$ca_deb" "$work/ca"
+# update-ca-certificates' bundle: the Mozilla roots the package ships, concatenated in name order.
+find "$work/ca/usr/share/ca-certificates/mozilla" -name '*.crt' -print0 | sort -z |
+    xargs -0 cat >"$stage/etc/ssl/certs/ca-certificates.crt"
+for m in "${kernel_modules[@]}"; do
+    mkdir -p "$stage/lib/modules/$kernel_release/$(dirname "$m")"
+    cp "$work/lib/modules/$kernel_release/$m" "$stage/lib/modules/$kernel_release/$m"
+done
+printf '%s\n' "${kernel_modules[@]}" >"$stage/etc/tessera/modules"
+for w in "${workloads[@]}"; do
+    name=$(basename "$w" .wasm)
+    cp "$w" "$stage/etc/tessera/workloads/$name.wasm"
+    [[ -f ${w%.wasm}.toml ]] && cp "${w%.wasm}.toml" "$stage/etc/tessera/workloads/$name.toml"
+done
+find "$stage" -type f -print0 | sort -z | xargs -0 chmod u+w
+
+log "[4/5] initrd.img (sorted newc cpio, gzip -n)"
+python3 "$ROOT/images/mkcpio.py" "$stage" "$SOURCE_DATE_EPOCH" c:/dev/console:0600:5:1 c:/dev/null:0666:1:3 |
+    gzip -n -9 >"$work/initrd.img"
+
+# `-- boot` hands `boot` to /init; tessera.attester is read by `tessera boot`.
+printf 'console=ttyS0 loglevel=4 panic=-1 tessera.attester=%s -- boot' "$attester" >"$work/cmdline"
+
+log "[5/5] manifest"
+files_json=$(cd "$stage" && find . -type f -print0 | sort -z | xargs -0 sha256sum |
+    awk '{ printf "%s{\"path\":\"%s\",\"sha256\":\"%s\"}", (NR > 1 ? "," : ""), substr($2, 2), $1 }')
+inputs_json=$(IFS=,; echo "${manifest_inputs[*]}")
+digest() { sha256sum "$work/$1" | cut -d' ' -f1; }
+python3 - "$work/manifest.json" <<EOF
+import json, sys
+manifest = {
+    "format": "tessera-image-manifest/v1",
+    "source_date_epoch": $SOURCE_DATE_EPOCH,
+    "attester": "$attester",
+    "debian_packages": [$inputs_json],
+    "initramfs_files": [$files_json],
+    "outputs": {
+        "vmlinuz": {"sha256": "$(digest vmlinuz)"},
+        "initrd.img": {"sha256": "$(digest initrd.img)"},
+        "cmdline": {"sha256": "$(digest cmdline)", "text": open("$work/cmdline").read()},
+    },
+}
+with open(sys.argv[1], "w") as f:
+    json.dump(manifest, f, indent=2, sort_keys=True)
+    f.write("\n")
+EOF
+for f in vmlinuz initrd.img cmdline manifest.json; do
+    cp "$work/$f" "$out/$f.tmp" && mv "$out/$f.tmp" "$out/$f"
+done
+log "done: $out/{vmlinuz,initrd.img,cmdline,manifest.json} (attester $attester, kernel $kernel_pkg $kernel_version)"
+log "reference value: target/release/tessera image measure --platform sev-snp --ovmf OVMF.amdsev.fd --kernel $out/vmlinuz --initrd $out/initrd.img --append-file $out/cmdline --vcpus N --vcpu-type EPYC-Milan"

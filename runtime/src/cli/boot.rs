@@ -1,0 +1,338 @@
+//! `tessera boot`: Tessera as the confidential VM's init (PID 1).
+//!
+//! The image's kernel command line ends in `-- boot`, so the kernel starts
+//! `/init` (the `tessera` binary) with that argument. As PID 1 it mounts the
+//! kernel file systems, reads the attester from the measured command line
+//! (`tessera.attester=auto|sev-snp|tdx|sim`, default `auto`), runs every
+//! workload baked into the image with `tessera run`, reports each result on
+//! the console and powers the VM off. The sim is used only when the measured
+//! command line asks for it, so an image that can run on the sim never has a
+//! production launch digest.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow};
+
+use super::{Exit, bad_input, read_bounded};
+
+/// Every console line starts with this, so a reader of the serial log can find them.
+const PREFIX: &str = "tessera-boot:";
+/// State (sealed keys, the sim root) lives on the tmpfs at /run inside the VM.
+const VM_STATE_DIR: &str = "/run/tessera";
+/// Most workloads an image may bake in.
+const MAX_WORKLOADS: usize = 64;
+/// The kernel modules to load, one path under `/lib/modules/<release>/` a line, in order.
+const MODULE_LIST: &str = "/etc/tessera/modules";
+/// Most modules the list may name.
+const MAX_MODULES: usize = 32;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where the image keeps its workloads: `NAME.wasm`, each with an optional `NAME.toml` manifest.
+    #[arg(long, value_name = "DIR", default_value = "/etc/tessera/workloads")]
+    workloads: PathBuf,
+    /// The kernel command line to read the attester from.
+    #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
+    cmdline: PathBuf,
+}
+
+/// The attester the command line chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attester {
+    Auto,
+    SevSnp,
+    Tdx,
+    Sim,
+}
+
+impl Attester {
+    fn flag(self) -> &'static str {
+        match self {
+            Attester::Auto => "auto",
+            Attester::SevSnp => "sev-snp",
+            Attester::Tdx => "tdx",
+            Attester::Sim => "sim",
+        }
+    }
+}
+
+/// Reads `tessera.attester=` from a kernel command line (the last one wins, as
+/// the kernel's own parameters do). Unknown values are an error.
+fn attester_from_cmdline(cmdline: &str) -> Result<Attester, Exit> {
+    let mut chosen = Attester::Auto;
+    for word in cmdline.split_ascii_whitespace() {
+        if word == "--" {
+            break;
+        }
+        if let Some(value) = word.strip_prefix("tessera.attester=") {
+            chosen = match value {
+                "auto" => Attester::Auto,
+                "sev-snp" => Attester::SevSnp,
+                "tdx" => Attester::Tdx,
+                "sim" => Attester::Sim,
+                other => {
+                    return Err(bad_input(anyhow!(
+                        "kernel command line: tessera.attester={other:?} is not auto, sev-snp, tdx or sim"
+                    )));
+                }
+            };
+        }
+    }
+    Ok(chosen)
+}
+
+pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
+    let pid1 = rustix::process::getpid().is_init();
+    if pid1 {
+        mount_kernel_filesystems(false);
+        load_modules();
+        mount_kernel_filesystems(true);
+    } else {
+        say("not PID 1: not mounting file systems or powering off");
+    }
+    let result = boot(
+        &args,
+        if pid1 {
+            Path::new(VM_STATE_DIR)
+        } else {
+            state_dir
+        },
+    );
+    let code = match &result {
+        Ok(0) => {
+            say("all workloads succeeded");
+            0
+        }
+        Ok(failed) => {
+            say(&format!("{failed} workload(s) failed"));
+            1
+        }
+        Err(Exit(code, e)) => {
+            say(&format!("error: {e:#}"));
+            *code
+        }
+    };
+    if pid1 {
+        power_off();
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// Runs the image's workloads; returns how many failed.
+fn boot(args: &Args, state_dir: &Path) -> Result<usize, Exit> {
+    let cmdline = read_bounded(&args.cmdline, 64 << 10, "kernel command line")?;
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    let attester = attester_from_cmdline(&cmdline)?;
+    say(&format!(
+        "tessera {} starting; attester: {}",
+        env!("CARGO_PKG_VERSION"),
+        attester.flag()
+    ));
+    if attester == Attester::Sim {
+        say(
+            "WARNING: the attester is SIMULATED (tessera.attester=sim): no hardware TEE protects this VM and its evidence proves nothing",
+        );
+    }
+    let workloads = list_workloads(&args.workloads)?;
+    say(&format!(
+        "ready: {} workload(s) in {}",
+        workloads.len(),
+        args.workloads.display()
+    ));
+    let exe = std::env::current_exe().context("cannot find the tessera binary")?;
+    let mut failed = 0;
+    for (name, wasm, manifest) in &workloads {
+        say(&format!("running workload {name}"));
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.arg("--state-dir")
+            .arg(state_dir)
+            .arg("run")
+            .arg("--attester")
+            .arg(attester.flag());
+        if let Some(m) = manifest {
+            cmd.arg("--manifest").arg(m);
+        }
+        cmd.arg(wasm);
+        let status = cmd
+            .status()
+            .with_context(|| format!("cannot start tessera run for {name}"))?;
+        match status.code() {
+            Some(0) => say(&format!("workload {name} succeeded")),
+            other => {
+                failed += 1;
+                say(&format!(
+                    "workload {name} failed (exit status {})",
+                    other.map_or_else(|| "signal".to_owned(), |c| c.to_string())
+                ));
+            }
+        }
+    }
+    Ok(failed)
+}
+
+type Workload = (String, PathBuf, Option<PathBuf>);
+
+/// `NAME.wasm` files of `dir` in name order, each with `NAME.toml` when present.
+fn list_workloads(dir: &Path) -> Result<Vec<Workload>, Exit> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the workload directory {}", dir.display()))
+        .map_err(bad_input)?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            if found.len() == MAX_WORKLOADS {
+                return Err(bad_input(anyhow!(
+                    "{} holds more than {MAX_WORKLOADS} workloads",
+                    dir.display()
+                )));
+            }
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let manifest = path.with_extension("toml");
+            let manifest = manifest.is_file().then_some(manifest);
+            found.push((name, path, manifest));
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Loads the image's kernel modules (configfs, the SEV-SNP guest driver) listed in
+/// [`MODULE_LIST`]. A module for hardware this VM does not have fails to load
+/// with `ENODEV`, which is reported and skipped.
+fn load_modules() {
+    let Ok(list) = std::fs::read_to_string(MODULE_LIST) else {
+        return;
+    };
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    let dir = Path::new("/lib/modules").join(&release);
+    for rel in list
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(MAX_MODULES)
+    {
+        let path = dir.join(rel);
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                say(&format!(
+                    "module {name}: cannot open {}: {e}",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        match nix::kmod::finit_module(&file, c"", nix::kmod::ModuleInitFlags::empty()) {
+            Ok(()) => say(&format!("module {name}: loaded")),
+            Err(nix::errno::Errno::EEXIST) => {}
+            Err(nix::errno::Errno::ENODEV) => {
+                say(&format!("module {name}: no such device on this machine"));
+            }
+            Err(e) => say(&format!("module {name}: not loaded: {e}")),
+        }
+    }
+}
+
+/// /proc, /sys, /dev and a tmpfs /run (`after_modules == false`), then configfs
+/// (configfs-tsm's reports; a module on some kernels).
+/// A mount that fails is reported and skipped: what needs it fails later with
+/// its own error.
+fn mount_kernel_filesystems(after_modules: bool) {
+    use rustix::mount::{MountFlags, mount};
+    let nosuid = MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC;
+    let mounts: [(&str, &str, &str, MountFlags); 5] = [
+        ("proc", "/proc", "proc", nosuid),
+        ("sysfs", "/sys", "sysfs", nosuid),
+        (
+            "devtmpfs",
+            "/dev",
+            "devtmpfs",
+            MountFlags::NOSUID | MountFlags::NOEXEC,
+        ),
+        ("configfs", "/sys/kernel/config", "configfs", nosuid),
+        ("tmpfs", "/run", "tmpfs", nosuid),
+    ];
+    for (source, target, fstype, flags) in mounts {
+        if (fstype == "configfs") != after_modules {
+            continue;
+        }
+        if target.starts_with("/sys/") {
+            // Directories in sysfs appear with their subsystem; they cannot be made.
+            if !Path::new(target).is_dir() {
+                say(&format!(
+                    "no {target}: the kernel has no {fstype} (a module this image does not load)"
+                ));
+                continue;
+            }
+        } else if let Err(e) = std::fs::create_dir_all(target) {
+            say(&format!("cannot create {target}: {e}"));
+        }
+        match mount(source, target, fstype, flags, None) {
+            Ok(()) => {}
+            // devtmpfs may already be mounted by the kernel (CONFIG_DEVTMPFS_MOUNT).
+            Err(rustix::io::Errno::BUSY) => {}
+            Err(e) => say(&format!("cannot mount {fstype} on {target}: {e}")),
+        }
+    }
+}
+
+fn power_off() -> ! {
+    say("powering off");
+    rustix::fs::sync();
+    let e = rustix::system::reboot(rustix::system::RebootCommand::PowerOff);
+    // PID 1 must not exit (the kernel would panic); wait to be stopped instead.
+    say(&format!("power-off failed: {e:?}; halting"));
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+fn say(line: &str) {
+    eprintln!("{PREFIX} {line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_attester_comes_from_the_measured_command_line_and_defaults_to_auto() {
+        let cases = [
+            ("console=ttyS0 panic=-1", Attester::Auto),
+            ("console=ttyS0 tessera.attester=sim -- boot", Attester::Sim),
+            ("tessera.attester=sim tessera.attester=tdx", Attester::Tdx),
+            ("tessera.attester=sev-snp", Attester::SevSnp),
+            ("console=ttyS0 -- tessera.attester=sim", Attester::Auto),
+        ];
+        for (cmdline, expected) in cases {
+            assert_eq!(
+                attester_from_cmdline(cmdline).ok(),
+                Some(expected),
+                "{cmdline}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_attester_on_the_command_line_is_refused_by_name() {
+        let Err(Exit(code, e)) = attester_from_cmdline("tessera.attester=simulated") else {
+            panic!("accepted an unknown attester");
+        };
+        assert_eq!(code, super::super::EXIT_BAD_INPUT);
+        assert!(e.to_string().contains("\"simulated\""), "{e}");
+    }
+}

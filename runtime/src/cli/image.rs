@@ -1,0 +1,249 @@
+//! `tessera image measure`: reference values for the confidential-VM image.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow};
+use serde_json::json;
+use tessera_image::{DEFAULT_GUEST_FEATURES, SnpLaunch, VcpuType, snp_launch_digest};
+use tessera_runtime::appraisal::ReferenceValues;
+use tessera_tdx::UnverifiedQuote;
+use tessera_tdx::ccel::EventLog;
+
+use super::{Exit, bad_input, read_bounded};
+
+/// Largest reference-values file read back for merging.
+const MAX_REFERENCE_VALUES_LEN: usize = 1 << 20;
+/// Largest CCEL log area read (the kernel exposes at most a few hundred KiB).
+const MAX_CCEL_LEN: usize = 16 << 20;
+/// Largest quote read.
+const MAX_QUOTE_LEN: usize = 64 << 10;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Compute the launch measurement (SEV-SNP) or replay the event log (TDX) of an image.
+    Measure(MeasureArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Platform {
+    /// AMD SEV-SNP: the launch digest of firmware, kernel hashes and VMSAs.
+    SevSnp,
+    /// Intel TDX: replay a CCEL event log into RTMR0..3, optionally against a quote.
+    Tdx,
+}
+
+#[derive(clap::Args)]
+pub struct MeasureArgs {
+    /// Which platform's measurement to compute.
+    #[arg(long, value_enum)]
+    platform: Platform,
+    /// SEV-SNP: the firmware (OVMF) image the VMM loads.
+    #[arg(long, value_name = "FILE", required_if_eq("platform", "sev-snp"))]
+    ovmf: Option<PathBuf>,
+    /// SEV-SNP: the kernel for measured direct boot (needs an AmdSev OVMF).
+    #[arg(long, value_name = "FILE")]
+    kernel: Option<PathBuf>,
+    /// SEV-SNP: the initramfs.
+    #[arg(long, value_name = "FILE", requires = "kernel")]
+    initrd: Option<PathBuf>,
+    /// SEV-SNP: the kernel command line, exactly as passed to QEMU's -append.
+    #[arg(
+        long,
+        value_name = "CMDLINE",
+        requires = "kernel",
+        conflicts_with = "append_file"
+    )]
+    append: Option<String>,
+    /// SEV-SNP: read the kernel command line from a file (e.g. target/image/cmdline).
+    #[arg(long, value_name = "FILE", requires = "kernel")]
+    append_file: Option<PathBuf>,
+    /// SEV-SNP: number of vCPUs.
+    #[arg(long, value_name = "N", required_if_eq("platform", "sev-snp"))]
+    vcpus: Option<u32>,
+    /// SEV-SNP: vCPU model as QEMU spells it (EPYC-v4, EPYC-Milan, EPYC-Genoa, ...).
+    #[arg(long, value_name = "TYPE", required_if_eq("platform", "sev-snp"))]
+    vcpu_type: Option<String>,
+    /// SEV-SNP: the guest features (SEV_FEATURES) word, hex [default: 0x1, as sev-snp-measure].
+    #[arg(long, value_name = "HEX")]
+    guest_features: Option<String>,
+    /// SEV-SNP: add the digest to this reference-values file (created if absent),
+    /// the format `tessera evidence verify --reference-values` reads.
+    #[arg(long, value_name = "FILE")]
+    reference_values: Option<PathBuf>,
+    /// TDX: the CCEL event log (the ACPI CCEL table's log area).
+    #[arg(long, value_name = "FILE", required_if_eq("platform", "tdx"))]
+    ccel_log: Option<PathBuf>,
+    /// TDX: a quote whose RTMRs the replay must equal (not verified here: use
+    /// `tessera evidence verify` for the quote's signature and TCB).
+    #[arg(long, value_name = "FILE")]
+    quote: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(cmd: Command) -> Result<ExitCode, Exit> {
+    match cmd {
+        Command::Measure(args) => match args.platform {
+            Platform::SevSnp => measure_snp(&args),
+            Platform::Tdx => measure_tdx(&args),
+        },
+    }
+}
+
+fn measure_snp(args: &MeasureArgs) -> Result<ExitCode, Exit> {
+    if args.ccel_log.is_some() || args.quote.is_some() {
+        return Err(bad_input(anyhow!(
+            "--ccel-log and --quote are for --platform tdx"
+        )));
+    }
+    let (Some(ovmf), Some(vcpus), Some(vcpu_type)) = (&args.ovmf, args.vcpus, &args.vcpu_type)
+    else {
+        return Err(bad_input(anyhow!(
+            "--platform sev-snp needs --ovmf, --vcpus and --vcpu-type"
+        )));
+    };
+    let vcpu_type: VcpuType = vcpu_type.parse().map_err(bad_input)?;
+    let guest_features = match &args.guest_features {
+        None => DEFAULT_GUEST_FEATURES,
+        Some(s) => parse_hex_u64(s)
+            .ok_or_else(|| bad_input(anyhow!("--guest-features {s:?} is not a hex number")))?,
+    };
+    let append = match &args.append_file {
+        Some(path) => {
+            let bytes = read_bounded(path, 4096, "command-line file")?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("command-line file {} is not UTF-8", path.display()))
+                .map_err(bad_input)?;
+            Some(text)
+        }
+        None => args.append.clone(),
+    };
+    let launch = SnpLaunch {
+        kernel: args.kernel.clone(),
+        initrd: args.initrd.clone(),
+        append,
+        guest_features,
+        ..SnpLaunch::new(ovmf, vcpus, vcpu_type)
+    };
+    let digest = snp_launch_digest(&launch).map_err(bad_input)?.to_hex();
+    if let Some(path) = &args.reference_values {
+        add_reference_value(path, "sev-snp", &digest)?;
+    }
+    if args.json {
+        let out = json!({
+            "platform": "sev-snp",
+            "launch_digest": digest,
+            "vcpus": vcpus,
+            "vcpu_type": vcpu_type.to_string(),
+            "guest_features": format!("{guest_features:#x}"),
+            "vmm": "QEMU",
+            "kernel_hashes": launch.kernel.is_some(),
+        });
+        println!("{out}");
+    } else {
+        println!("{digest}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
+    if args.ovmf.is_some() || args.kernel.is_some() || args.reference_values.is_some() {
+        return Err(bad_input(anyhow!(
+            "--platform tdx replays an event log: --ovmf, --kernel and --reference-values are for sev-snp (MRTD needs a TDVF, see README)"
+        )));
+    }
+    let Some(log_path) = &args.ccel_log else {
+        return Err(bad_input(anyhow!("--platform tdx needs --ccel-log")));
+    };
+    let log_bytes = read_bounded(log_path, MAX_CCEL_LEN, "CCEL event log")?;
+    let log = EventLog::parse(&log_bytes)
+        .with_context(|| format!("CCEL event log {}", log_path.display()))
+        .map_err(bad_input)?;
+    let replayed = log.replay();
+    let quote = match &args.quote {
+        Some(path) => {
+            let bytes = read_bounded(path, MAX_QUOTE_LEN, "quote")?;
+            Some(
+                UnverifiedQuote::parse(&bytes)
+                    .with_context(|| format!("quote {}", path.display()))
+                    .map_err(bad_input)?,
+            )
+        }
+        None => None,
+    };
+    let check = quote.as_ref().map(|q| log.check_rtmrs(q.body()));
+    if args.json {
+        let mut out = json!({
+            "platform": "tdx",
+            "events": log.events().len(),
+            "rtmrs": replayed.iter().map(hex::encode).collect::<Vec<_>>(),
+        });
+        if let (Some(q), Some(check)) = (&quote, &check) {
+            out["mrtd"] = json!(hex::encode(q.body().mr_td));
+            out["matches_quote"] = json!(check.is_ok());
+        }
+        println!("{out}");
+    } else {
+        println!("events: {}", log.events().len());
+        for (i, r) in replayed.iter().enumerate() {
+            println!("rtmr{i}: {}", hex::encode(r));
+        }
+        if let Some(q) = &quote {
+            println!("quote mrtd: {}", hex::encode(q.body().mr_td));
+        }
+    }
+    match check {
+        Some(Err(mismatch)) => Err(Exit(
+            1,
+            anyhow!("the replayed event log does not match the quote: {mismatch}"),
+        )),
+        Some(Ok(())) => {
+            if !args.json {
+                println!("replay matches the quote's RTMR0..3");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Adds `digest` under `platform` to the reference-values file at `path`, keeping
+/// what is already there; the file is replaced atomically.
+fn add_reference_value(path: &Path, platform: &str, digest: &str) -> Result<(), Exit> {
+    let mut rv = if path.exists() {
+        ReferenceValues::parse(&read_bounded(
+            path,
+            MAX_REFERENCE_VALUES_LEN,
+            "reference values",
+        )?)
+        .map_err(|e| bad_input(anyhow!("{}: {e}", path.display())))?
+    } else {
+        ReferenceValues::default()
+    };
+    let list = rv
+        .launch_measurements
+        .entry(platform.to_owned())
+        .or_default();
+    if !list.iter().any(|m| m == digest) {
+        list.push(digest.to_owned());
+    }
+    let mut text = serde_json::to_string_pretty(&rv).context("encoding reference values")?;
+    text.push('\n');
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn parse_hex_u64(s: &str) -> Option<u64> {
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(digits, 16).ok()
+}
