@@ -255,9 +255,12 @@ mod tests {
     fn policy(dir: &std::path::Path, secret: &[u8]) -> (OutboundPolicy, Arc<MemoryAudit>) {
         let sealer = Arc::new(SimSealer::open(dir).unwrap());
         let audit = Arc::new(MemoryAudit::default());
+        let attester: Arc<dyn crate::attester::Attester> =
+            Arc::new(crate::attester::SimAttester::open(dir).unwrap());
         let host = Arc::new(HostServices {
-            keys: KeyStore::open(dir, sealer.clone()).unwrap(),
-            attester: Arc::new(crate::attester::SimAttester::open(dir).unwrap()),
+            keys: Arc::new(KeyStore::open(dir, sealer.clone()).unwrap()),
+            credentials: crate::credentials::CredentialsHub::new(attester.clone()),
+            attester,
             policy: Arc::new(crate::policy::DevPolicy),
             audit: audit.clone(),
             secrets: crate::secrets::SecretStore::new(dir, sealer),
