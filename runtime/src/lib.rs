@@ -54,6 +54,7 @@ pub mod sealer;
 mod services;
 pub mod sim_evidence;
 pub mod spiffe;
+pub mod tls;
 pub mod verifier;
 
 use std::path::Path;
