@@ -10,10 +10,14 @@ wasmtime::component::bindgen!({
     imports: { default: trappable },
     with: {
         "tessera:workload/signing.signing-key": crate::signing::SigningKey,
+        "tessera:workload/connections.connection": crate::connections::Connection,
+        "tessera:workload/connections.listener": crate::connections::Listener,
     },
 });
 
-pub(crate) use tessera::workload::{attestation, credentials, identity, signing, types};
+pub(crate) use tessera::workload::{
+    attestation, connections, credentials, identity, signing, types,
+};
 
 /// Marker type for [`HasData`]: host functions see a [`TesseraCtxView`].
 pub(crate) struct Tessera;

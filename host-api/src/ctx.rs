@@ -41,6 +41,7 @@ pub struct TesseraCtx {
     pub(crate) services: Arc<dyn WorkloadServices>,
     pub(crate) limits: Limits,
     pub(crate) open_keys: usize,
+    pub(crate) open_connections: usize,
 }
 
 impl TesseraCtx {
@@ -55,6 +56,7 @@ impl TesseraCtx {
             services,
             limits,
             open_keys: 0,
+            open_connections: 0,
         }
     }
 

@@ -225,11 +225,21 @@ impl Runtime {
                 attester: config.attester,
                 policy: config.policy,
                 audit: config.audit,
+                peer_trust: std::sync::RwLock::new(None),
             }),
             slots: Arc::new(tokio::sync::Semaphore::new(
                 MAX_CONCURRENT_WORKLOADS as usize,
             )),
         })
+    }
+
+    /// Sets how workloads' attested connections appraise their peers' host
+    /// evidence (the default is [`crate::connections::PeerTrust::production`]).
+    /// Applies to workloads started afterwards.
+    pub fn set_peer_trust(&self, trust: crate::connections::PeerTrust) {
+        if let Ok(mut slot) = self.host.peer_trust.write() {
+            *slot = Some(trust);
+        }
     }
 
     /// The platform of this runtime's attester.
@@ -330,6 +340,9 @@ impl Runtime {
             host: self.host.clone(),
             capabilities: manifest.capabilities.clone(),
             svid: std::sync::Mutex::new(None),
+            peers: crate::connections::peer_policy(manifest),
+            listen: manifest.listen.clone(),
+            verifier: std::sync::OnceLock::new(),
         });
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);

@@ -37,6 +37,7 @@
 pub mod appraisal;
 pub mod attester;
 pub mod audit;
+pub mod connections;
 pub mod credentials;
 pub mod crypto;
 pub mod digest;

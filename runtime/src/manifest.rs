@@ -35,6 +35,9 @@ pub const DEFAULT_TRUST_DOMAIN: &str = "tessera.local";
 pub enum Capability {
     /// `attestation`: evidence bound to a key and a nonce.
     Attestation,
+    /// `connections`: attested mTLS connections to and from `[[peers]]`
+    /// (never granted by default).
+    Connections,
     /// `credentials`: X.509-SVID, JWT-SVIDs, trust bundle.
     Credentials,
     /// `signing`: open keys, sign, verify.
@@ -95,6 +98,16 @@ pub struct Manifest {
     pub capabilities: BTreeSet<Capability>,
     /// Limits (measured).
     pub limits: WorkloadLimits,
+    /// Peers this workload may talk to over attested mTLS: SPIFFE ID → the
+    /// workload measurements allowed for it (empty: any measurement the
+    /// peer's attested host granted that SPIFFE ID). Omitted from the
+    /// canonical form when empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub peers: BTreeMap<String, BTreeSet<Sha384Digest>>,
+    /// Non-loopback addresses (`IP:port`) the workload may listen on.
+    /// Omitted from the canonical form when empty.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub listen: BTreeSet<std::net::SocketAddr>,
 }
 
 fn ser_display<S: serde::Serializer>(v: &SpiffeId, s: S) -> Result<S::Ok, S::Error> {
@@ -136,7 +149,22 @@ struct RawManifest {
     capabilities: Option<Vec<Capability>>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    peers: Vec<RawPeer>,
+    #[serde(default)]
+    listen: Vec<String>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeer {
+    spiffe_id: String,
+    #[serde(default)]
+    measurements: Vec<Sha384Digest>,
+}
+
+/// Most `[[peers]]` entries and `listen` addresses in a manifest.
+pub const MAX_PEERS: usize = 256;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -186,6 +214,8 @@ impl Manifest {
                 env: BTreeMap::new(),
                 capabilities: None,
                 limits: RawLimits::default(),
+                peers: Vec::new(),
+                listen: Vec::new(),
             },
             name,
         )
@@ -263,6 +293,31 @@ impl Manifest {
             )?,
             open_keys: bounded("open_keys", raw.limits.open_keys, d.open_keys, c.open_keys)?,
         };
+        if raw.peers.len() > MAX_PEERS || raw.listen.len() > MAX_PEERS {
+            return Err(field(
+                "peers",
+                format!("at most {MAX_PEERS} peers and {MAX_PEERS} listen addresses"),
+            ));
+        }
+        let mut peers: BTreeMap<String, BTreeSet<Sha384Digest>> = BTreeMap::new();
+        for p in raw.peers {
+            let id: SpiffeId = p
+                .spiffe_id
+                .parse()
+                .map_err(|e| field("peers.spiffe_id", format!("{:?}: {e}", p.spiffe_id)))?;
+            peers
+                .entry(id.to_string())
+                .or_default()
+                .extend(p.measurements);
+        }
+        let listen = raw
+            .listen
+            .iter()
+            .map(|a| {
+                a.parse::<std::net::SocketAddr>()
+                    .map_err(|e| field("listen", format!("{a:?} is not IP:port: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             schema: "tessera.manifest/v1",
             name,
@@ -271,6 +326,8 @@ impl Manifest {
             env: raw.env,
             capabilities,
             limits,
+            peers,
+            listen,
         })
     }
 

@@ -54,6 +54,7 @@ fn capability_of(call: Call<'_>) -> Capability {
     match call {
         Call::Attest(_) => Capability::Attestation,
         Call::SvidChain | Call::Bundle | Call::JwtSvid => Capability::Credentials,
+        Call::Connect(_) | Call::Listen(_) => Capability::Connections,
         _ => Capability::Signing,
     }
 }
@@ -66,6 +67,7 @@ fn by_capability(capabilities: &BTreeSet<Capability>, call: Call<'_>) -> Result<
         let name = match needed {
             Capability::Attestation => "attestation",
             Capability::Credentials => "credentials",
+            Capability::Connections => "connections",
             _ => "signing",
         };
         Err(format!(

@@ -10,13 +10,20 @@ use tessera_host_api::{
     WorkloadServices,
 };
 
+use std::net::SocketAddr;
+
+use tessera_host_api::{AttestedConnection, AttestedListener};
+
 use crate::attester::Attester;
 use crate::audit::{AuditEvent, AuditSink};
+use crate::connections::PeerTrust;
+use crate::credentials::peer::{PeerPolicy, PeerVerifier};
 use crate::credentials::{CredentialsHub, HostCredentials, SVID_LIFETIME, X509Svid};
 use crate::keystore::KeyStore;
 use crate::manifest::Capability;
 use crate::policy::Policy;
 use crate::spiffe::SpiffeId;
+use crate::tls::AttestedTls;
 
 /// What every workload on this host shares.
 pub(crate) struct HostServices {
@@ -25,6 +32,8 @@ pub(crate) struct HostServices {
     pub(crate) policy: Arc<dyn Policy>,
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) credentials: CredentialsHub,
+    /// How peers' host evidence is appraised; `None` is the production policy.
+    pub(crate) peer_trust: std::sync::RwLock<Option<PeerTrust>>,
 }
 
 /// [`HostServices`] seen by one workload, with its manifest's capabilities.
@@ -33,6 +42,12 @@ pub(crate) struct WorkloadHost {
     pub(crate) capabilities: BTreeSet<Capability>,
     /// The workload's current X.509-SVID, renewed after half its lifetime.
     pub(crate) svid: Mutex<Option<Arc<X509Svid>>>,
+    /// Who the workload may talk to (its manifest's `[[peers]]`).
+    pub(crate) peers: PeerPolicy,
+    /// Non-loopback addresses it may listen on (its manifest's `listen`).
+    pub(crate) listen: BTreeSet<SocketAddr>,
+    /// The peer verifier, made on first use (it caches host appraisals).
+    pub(crate) verifier: std::sync::OnceLock<Arc<PeerVerifier>>,
 }
 
 fn unavailable(what: &str, e: impl std::fmt::Display) -> ServiceError {
@@ -90,6 +105,37 @@ impl WorkloadHost {
         });
         *slot = Some(svid.clone());
         Ok(svid)
+    }
+}
+
+impl WorkloadHost {
+    fn peer_verifier(&self) -> Result<Arc<PeerVerifier>, ServiceError> {
+        if let Some(v) = self.verifier.get() {
+            return Ok(v.clone());
+        }
+        let trust = self
+            .host
+            .peer_trust
+            .read()
+            .map_err(|_| ServiceError::Unavailable("peer trust lock poisoned".into()))?
+            .clone();
+        let trust = match trust {
+            Some(t) => t,
+            None => PeerTrust::production().map_err(|e| unavailable("peer appraisal policy", e))?,
+        };
+        let v = Arc::new(PeerVerifier::new(
+            trust.appraiser,
+            trust.endorsements,
+            self.peers.clone(),
+        ));
+        Ok(self.verifier.get_or_init(|| v).clone())
+    }
+
+    fn attested_tls(&self, identity: &WorkloadIdentity) -> Result<Arc<AttestedTls>, ServiceError> {
+        let svid = self.current_svid(identity)?;
+        AttestedTls::new(svid, self.peer_verifier()?, self.host.audit.clone())
+            .map(Arc::new)
+            .map_err(|e| unavailable("attested TLS", e))
     }
 }
 
@@ -231,5 +277,28 @@ impl WorkloadServices for WorkloadHost {
             audience: audiences.to_vec(),
         });
         Ok(token)
+    }
+
+    fn connect(
+        &self,
+        identity: &WorkloadIdentity,
+        address: &str,
+        expected_spiffe_id: &str,
+    ) -> Result<Box<dyn AttestedConnection>, ServiceError> {
+        let tls = self.attested_tls(identity)?;
+        crate::connections::connect(&tls, address, expected_spiffe_id)
+    }
+
+    fn listen(
+        &self,
+        identity: &WorkloadIdentity,
+        address: &str,
+    ) -> Result<Box<dyn AttestedListener>, ServiceError> {
+        let tls = self.attested_tls(identity)?;
+        Ok(Box::new(crate::connections::Listener::bind(
+            tls,
+            address,
+            &self.listen,
+        )?))
     }
 }

@@ -10,6 +10,8 @@
 //!   measurement ([`attest`]);
 //! - get its X.509-SVID, JWT-SVIDs and the trust bundle ([`svid_chain_pem`],
 //!   [`jwt_svid`], [`bundle_pem`], [`bundle_jwks`]) — never a private key;
+//! - open and accept attested mTLS connections ([`Connection`], [`Listener`]):
+//!   the host verifies the peer's hardware evidence and measurement;
 //! - exit with a status code that the host passes on ([`exit`]), which
 //!   [`std::process::exit`] cannot do on `wasm32-wasip2`.
 //!
@@ -42,6 +44,7 @@
 #![deny(missing_docs)]
 
 mod attestation;
+mod connections;
 mod credentials;
 mod error;
 mod exit;
@@ -50,6 +53,7 @@ mod pem;
 mod signing;
 
 pub use attestation::{Evidence, attest};
+pub use connections::{Connection, Listener, MAX_IO_LEN, Peer};
 pub use credentials::{bundle_jwks, bundle_pem, jwt_svid, svid_chain_pem};
 pub use error::Error;
 pub use exit::exit;
@@ -65,5 +69,7 @@ mod bindings {
         world: "workload",
     });
 
-    pub(crate) use self::tessera::workload::{attestation, credentials, identity, signing, types};
+    pub(crate) use self::tessera::workload::{
+        attestation, connections, credentials, identity, signing, types,
+    };
 }
