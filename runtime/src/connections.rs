@@ -232,16 +232,21 @@ pub(crate) fn connect(
     })
 }
 
-/// A listener whose connections are attested as the workload behind `tls`.
+/// Gives the workload's attested TLS as of now (its current SVID).
+pub(crate) type TlsSource = Box<dyn Fn() -> Result<Arc<AttestedTls>, ServiceError> + Send + Sync>;
+
+/// A listener whose connections are attested as the workload: each accept
+/// uses the workload's SVID of that moment, so a long-lived listener
+/// follows SVID rotation.
 pub(crate) struct Listener {
     socket: TcpListener,
-    tls: Arc<AttestedTls>,
+    tls: TlsSource,
 }
 
 impl Listener {
     /// Binds `address`: a loopback address, or one `allowed` lists exactly.
     pub(crate) fn bind(
-        tls: Arc<AttestedTls>,
+        tls: TlsSource,
         address: &str,
         allowed: &std::collections::BTreeSet<SocketAddr>,
     ) -> Result<Self, ServiceError> {
@@ -286,8 +291,7 @@ impl AttestedListener for Listener {
                 }
             };
             prepare(&tcp).map_err(|e| io_error("socket", e))?;
-            let (config, slot) = self
-                .tls
+            let (config, slot) = (self.tls)()?
                 .server_config()
                 .map_err(|e| ServiceError::Unavailable(e.to_string()))?;
             let mut conn = rustls::ServerConnection::new(config)

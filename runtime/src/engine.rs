@@ -336,13 +336,14 @@ impl Runtime {
         // host's own length check and gets a clear error; far larger copies
         // trap before the host allocates for them.
         let hostcall_fuel = HOSTCALL_FUEL;
-        let services = Arc::new(WorkloadHost {
+        let services = Arc::new_cyclic(|me| WorkloadHost {
             host: self.host.clone(),
             capabilities: manifest.capabilities.clone(),
             svid: std::sync::Mutex::new(None),
             peers: crate::connections::peer_policy(manifest),
             listen: manifest.listen.clone(),
             verifier: std::sync::OnceLock::new(),
+            me: me.clone(),
         });
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);

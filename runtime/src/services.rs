@@ -48,6 +48,8 @@ pub(crate) struct WorkloadHost {
     pub(crate) listen: BTreeSet<SocketAddr>,
     /// The peer verifier, made on first use (it caches host appraisals).
     pub(crate) verifier: std::sync::OnceLock<Arc<PeerVerifier>>,
+    /// This object itself, for listeners that outlive one call.
+    pub(crate) me: std::sync::Weak<WorkloadHost>,
 }
 
 fn unavailable(what: &str, e: impl std::fmt::Display) -> ServiceError {
@@ -294,7 +296,14 @@ impl WorkloadServices for WorkloadHost {
         identity: &WorkloadIdentity,
         address: &str,
     ) -> Result<Box<dyn AttestedListener>, ServiceError> {
-        let tls = self.attested_tls(identity)?;
+        // Fail now, not at the first accept, if the workload cannot have an SVID.
+        self.attested_tls(identity)?;
+        let me = self
+            .me
+            .upgrade()
+            .ok_or_else(|| ServiceError::Unavailable("the workload is ending".into()))?;
+        let identity = identity.clone();
+        let tls: crate::connections::TlsSource = Box::new(move || me.attested_tls(&identity));
         Ok(Box::new(crate::connections::Listener::bind(
             tls,
             address,
