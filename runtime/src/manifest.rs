@@ -396,6 +396,41 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn peers_and_listen_are_measured_only_when_present() {
+        let plain = Manifest::parse(b"name = \"svc\"", "x").unwrap();
+        let text = String::from_utf8(plain.canonical_bytes()).unwrap();
+        assert!(
+            !text.contains("peers") && !text.contains("listen"),
+            "{text}"
+        );
+        let m = format!("sha384:{}", "ab".repeat(48));
+        let with = Manifest::parse(
+            format!(
+                "name = \"svc\"\nlisten = [\"10.0.0.5:8443\"]\n[[peers]]\nspiffe_id = \"spiffe://example.org/db\"\nmeasurements = [\"{m}\"]\n[[peers]]\nspiffe_id = \"spiffe://example.org/any\"\n"
+            )
+            .as_bytes(),
+            "x",
+        )
+        .unwrap();
+        let text = String::from_utf8(with.canonical_bytes()).unwrap();
+        assert!(
+            text.contains(&format!(
+                "\"peers\":{{\"spiffe://example.org/any\":[],\"spiffe://example.org/db\":[\"{m}\"]}}"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("\"listen\":[\"10.0.0.5:8443\"]"), "{text}");
+        assert_ne!(plain.digest(), with.digest());
+        let err = |t: &str| Manifest::parse(t.as_bytes(), "w").unwrap_err().to_string();
+        assert!(err("listen = [\"localhost\"]").contains("`listen`"));
+        assert!(err("[[peers]]\nspiffe_id = \"http://x\"").contains("peers.spiffe_id"));
+        assert!(
+            err("[[peers]]\nspiffe_id = \"spiffe://a/b\"\nmeasurements = [\"md5:00\"]")
+                .contains("manifest")
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
         #[test]
