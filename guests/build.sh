@@ -14,7 +14,7 @@
 set -euo pipefail
 
 readonly TARGET=wasm32-wasip2
-readonly COMPONENTS=(hello-identity signer credentials spin grow memdump exit-code hostile secrets-probe)
+readonly COMPONENTS=(hello-identity signer credentials mtls-peer spin grow memdump exit-code hostile secrets-probe)
 # The first 8 bytes of a component: "\0asm", version 0x0d, layer 1.
 readonly COMPONENT_HEADER="0061736d0d000100"
 # Debian packages for route 2: rust-web-src has std's sources for -Zbuild-std,

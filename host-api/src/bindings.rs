@@ -11,10 +11,14 @@ wasmtime::component::bindgen!({
     with: {
         "tessera:workload/signing.signing-key": crate::signing::SigningKey,
         "tessera:workload/secrets.secret": crate::secrets::Secret,
+        "tessera:workload/connections.connection": crate::connections::Connection,
+        "tessera:workload/connections.listener": crate::connections::Listener,
     },
 });
 
-pub(crate) use tessera::workload::{attestation, credentials, identity, secrets, signing, types};
+pub(crate) use tessera::workload::{
+    attestation, connections, credentials, identity, secrets, signing, types,
+};
 
 /// Marker type for [`HasData`]: host functions see a [`TesseraCtxView`].
 pub(crate) struct Tessera;

@@ -45,6 +45,7 @@ pub struct TesseraCtx {
     pub(crate) limits: Limits,
     pub(crate) open_keys: usize,
     pub(crate) open_secrets: usize,
+    pub(crate) open_connections: usize,
 }
 
 impl TesseraCtx {
@@ -60,6 +61,7 @@ impl TesseraCtx {
             limits,
             open_keys: 0,
             open_secrets: 0,
+            open_connections: 0,
         }
     }
 

@@ -68,6 +68,7 @@
 
 mod attestation;
 mod bindings;
+mod connections;
 mod credentials;
 mod ctx;
 mod identity;
@@ -76,13 +77,17 @@ mod secrets;
 mod services;
 mod signing;
 
+pub use connections::{
+    Connection, Listener, MAX_ADDRESS_LEN, MAX_IO_LEN, MAX_OPEN_CONNECTIONS, MAX_SPIFFE_ID_LEN,
+};
 pub use credentials::{MAX_AUDIENCE_LEN, MAX_AUDIENCES, check_audiences};
 pub use ctx::{Limits, TesseraCtx, TesseraCtxView, TesseraView};
 pub use secret_name::{SecretName, SecretNameError};
 pub use secrets::SecretHandle;
 pub use services::{
-    Algorithm, BundleFormat, Call, KeyHandle, KeyName, KeyNameError, Platform,
-    REPORT_DATA_DOMAIN_TAG, ServiceError, WorkloadIdentity, WorkloadServices, report_data,
+    Algorithm, AttestedConnection, AttestedListener, BundleFormat, Call, KeyHandle, KeyName,
+    KeyNameError, PeerIdentity, Platform, REPORT_DATA_DOMAIN_TAG, ServiceError, WorkloadIdentity,
+    WorkloadServices, report_data,
 };
 
 /// Adds the `tessera:workload` interfaces (types, identity, signing,

@@ -148,6 +148,10 @@ pub enum Call<'a> {
     OpenSecret(&'a SecretName),
     /// A use of this secret (`secret.hmac-sha256`).
     UseSecret(&'a SecretName),
+    /// `connections.connection.connect` to this address.
+    Connect(&'a str),
+    /// `connections.listener.bind` on this address.
+    Listen(&'a str),
 }
 
 impl fmt::Display for Call<'_> {
@@ -162,6 +166,8 @@ impl fmt::Display for Call<'_> {
             Call::JwtSvid => f.write_str("credentials.jwt-svid"),
             Call::OpenSecret(name) => write!(f, "secrets.open({name})"),
             Call::UseSecret(name) => write!(f, "secrets.hmac-sha256({name})"),
+            Call::Connect(address) => write!(f, "connections.connect({address})"),
+            Call::Listen(address) => write!(f, "connections.bind({address})"),
         }
     }
 }
@@ -273,6 +279,60 @@ pub trait WorkloadServices: Send + Sync {
             "secret {name}: this host serves no secrets"
         )))
     }
+    /// Opens an attested mTLS connection to `address` whose peer must be
+    /// `expected_spiffe_id`. The default refuses.
+    fn connect(
+        &self,
+        identity: &WorkloadIdentity,
+        address: &str,
+        expected_spiffe_id: &str,
+    ) -> Result<Box<dyn AttestedConnection>, ServiceError> {
+        let _ = (identity, address, expected_spiffe_id);
+        Err(ServiceError::Unavailable(
+            "this host makes no attested connections".into(),
+        ))
+    }
+
+    /// Listens on `address` for attested mTLS connections. The default refuses.
+    fn listen(
+        &self,
+        identity: &WorkloadIdentity,
+        address: &str,
+    ) -> Result<Box<dyn AttestedListener>, ServiceError> {
+        let _ = (identity, address);
+        Err(ServiceError::Unavailable(
+            "this host makes no attested connections".into(),
+        ))
+    }
+}
+
+/// A peer the backend verified on an attested connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerIdentity {
+    /// The peer's SPIFFE ID.
+    pub spiffe_id: String,
+    /// The peer's workload measurement.
+    pub workload_measurement: [u8; 48],
+    /// The platform of the peer host's evidence.
+    pub platform: Platform,
+}
+
+/// An attested connection held by the backend; the guest sees plaintext.
+pub trait AttestedConnection: Send + Sync {
+    /// The verified peer.
+    fn peer(&self) -> &PeerIdentity;
+    /// Up to `max_len` bytes (already checked against the limit); empty at end of stream.
+    fn read(&mut self, max_len: usize) -> Result<Vec<u8>, ServiceError>;
+    /// Writes all of `data` (already checked against the limit).
+    fn write(&mut self, data: &[u8]) -> Result<(), ServiceError>;
+}
+
+/// A listening socket held by the backend.
+pub trait AttestedListener: Send + Sync {
+    /// The bound address, `IP:port`.
+    fn local_address(&self) -> String;
+    /// The next attested connection.
+    fn accept(&mut self) -> Result<Box<dyn AttestedConnection>, ServiceError>;
 }
 
 /// The two encodings of a trust bundle.

@@ -72,6 +72,29 @@ pub enum AuditEvent {
         /// Its audiences.
         audience: Vec<String>,
     },
+    /// An attested TLS peer passed every check (evidence, appraisal, chain,
+    /// SPIFFE ID and measurement).
+    PeerAccepted {
+        /// This workload.
+        spiffe_id: String,
+        /// `outbound` (this workload connected) or `inbound`.
+        direction: String,
+        /// The peer's SPIFFE ID.
+        peer_spiffe_id: String,
+        /// The peer's workload measurement, `sha384:<hex>`.
+        peer_measurement: String,
+        /// The platform of the peer's host evidence.
+        peer_platform: String,
+    },
+    /// An attested TLS peer was refused.
+    PeerRefused {
+        /// This workload.
+        spiffe_id: String,
+        /// `outbound` or `inbound`.
+        direction: String,
+        /// Why (certificates are public; the reason holds no secret).
+        reason: String,
+    },
     /// Policy refused a call.
     CallDenied {
         /// The workload.

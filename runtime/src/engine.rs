@@ -272,11 +272,21 @@ impl Runtime {
                 policy: config.policy,
                 audit: config.audit,
                 secrets,
+                peer_trust: std::sync::RwLock::new(None),
             }),
             slots: Arc::new(tokio::sync::Semaphore::new(
                 MAX_CONCURRENT_WORKLOADS as usize,
             )),
         })
+    }
+
+    /// Sets how workloads' attested connections appraise their peers' host
+    /// evidence (the default is [`crate::connections::PeerTrust::production`]).
+    /// Applies to workloads started afterwards.
+    pub fn set_peer_trust(&self, trust: crate::connections::PeerTrust) {
+        if let Ok(mut slot) = self.host.peer_trust.write() {
+            *slot = Some(trust);
+        }
     }
 
     /// The platform of this runtime's attester.
@@ -399,11 +409,15 @@ impl Runtime {
         // host's own length check and gets a clear error; far larger copies
         // trap before the host allocates for them.
         let hostcall_fuel = HOSTCALL_FUEL;
-        let services = Arc::new(WorkloadHost {
+        let services = Arc::new_cyclic(|me| WorkloadHost {
             host: self.host.clone(),
             capabilities: manifest.capabilities.clone(),
             svid: std::sync::Mutex::new(None),
             secrets: manifest.secrets.clone(),
+            peers: crate::connections::peer_policy(manifest),
+            listen: manifest.listen.clone(),
+            verifier: std::sync::OnceLock::new(),
+            me: me.clone(),
         });
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);

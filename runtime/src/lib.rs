@@ -38,6 +38,7 @@ pub mod appraisal;
 pub mod attester;
 pub mod audit;
 pub mod authority;
+pub mod connections;
 pub mod coredump;
 pub mod credentials;
 pub mod crypto;
@@ -59,6 +60,7 @@ pub mod serve;
 mod services;
 pub mod sim_evidence;
 pub mod spiffe;
+pub mod tls;
 pub mod verifier;
 
 use std::path::Path;

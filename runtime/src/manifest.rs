@@ -38,6 +38,9 @@ pub const DEFAULT_TRUST_DOMAIN: &str = "tessera.local";
 pub enum Capability {
     /// `attestation`: evidence bound to a key and a nonce.
     Attestation,
+    /// `connections`: attested mTLS connections to and from `[[peers]]`
+    /// (never granted by default).
+    Connections,
     /// `credentials`: X.509-SVID, JWT-SVIDs, trust bundle.
     Credentials,
     /// `http`: outbound `wasi:http` requests to the hosts in `[http] allow`.
@@ -53,6 +56,7 @@ impl Capability {
     pub fn as_str(self) -> &'static str {
         match self {
             Capability::Attestation => "attestation",
+            Capability::Connections => "connections",
             Capability::Credentials => "credentials",
             Capability::Http => "http",
             Capability::Secrets => "secrets",
@@ -146,6 +150,16 @@ pub struct Manifest {
     /// Outbound HTTP allow-list (measured; absent from the canonical form when empty).
     #[serde(skip_serializing_if = "HttpGrant::is_empty")]
     pub http: HttpGrant,
+    /// Peers this workload may talk to over attested mTLS: SPIFFE ID → the
+    /// workload measurements allowed for it (empty: any measurement the
+    /// peer's attested host granted that SPIFFE ID). Omitted from the
+    /// canonical form when empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub peers: BTreeMap<String, BTreeSet<Sha384Digest>>,
+    /// Non-loopback addresses (`IP:port`) the workload may listen on.
+    /// Omitted from the canonical form when empty.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub listen: BTreeSet<std::net::SocketAddr>,
 }
 
 fn ser_secrets<S: serde::Serializer>(
@@ -198,6 +212,9 @@ struct RawManifest {
     secrets: BTreeMap<String, RawSecretGrant>,
     #[serde(default)]
     http: RawHttp,
+    peers: Vec<RawPeer>,
+    #[serde(default)]
+    listen: Vec<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -230,6 +247,17 @@ fn authorities(what: &str, raw: &[String]) -> Result<BTreeSet<Authority>, Manife
         })
         .collect()
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeer {
+    spiffe_id: String,
+    #[serde(default)]
+    measurements: Vec<Sha384Digest>,
+}
+
+/// Most `[[peers]]` entries and `listen` addresses in a manifest.
+pub const MAX_PEERS: usize = 256;
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -281,6 +309,8 @@ impl Manifest {
                 limits: RawLimits::default(),
                 secrets: BTreeMap::new(),
                 http: RawHttp::default(),
+                peers: Vec::new(),
+                listen: Vec::new(),
             },
             name,
         )
@@ -371,6 +401,31 @@ impl Manifest {
         let http = HttpGrant {
             allow: authorities("http.allow", &raw.http.allow)?,
         };
+        if raw.peers.len() > MAX_PEERS || raw.listen.len() > MAX_PEERS {
+            return Err(field(
+                "peers",
+                format!("at most {MAX_PEERS} peers and {MAX_PEERS} listen addresses"),
+            ));
+        }
+        let mut peers: BTreeMap<String, BTreeSet<Sha384Digest>> = BTreeMap::new();
+        for p in raw.peers {
+            let id: SpiffeId = p
+                .spiffe_id
+                .parse()
+                .map_err(|e| field("peers.spiffe_id", format!("{:?}: {e}", p.spiffe_id)))?;
+            peers
+                .entry(id.to_string())
+                .or_default()
+                .extend(p.measurements);
+        }
+        let listen = raw
+            .listen
+            .iter()
+            .map(|a| {
+                a.parse::<std::net::SocketAddr>()
+                    .map_err(|e| field("listen", format!("{a:?} is not IP:port: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Self {
             schema: "tessera.manifest/v1",
             name,
@@ -381,6 +436,8 @@ impl Manifest {
             limits,
             secrets,
             http,
+            peers,
+            listen,
         })
     }
 
@@ -477,6 +534,41 @@ mod tests {
             Manifest::parse(&big, "w"),
             Err(ManifestError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn peers_and_listen_are_measured_only_when_present() {
+        let plain = Manifest::parse(b"name = \"svc\"", "x").unwrap();
+        let text = String::from_utf8(plain.canonical_bytes()).unwrap();
+        assert!(
+            !text.contains("peers") && !text.contains("listen"),
+            "{text}"
+        );
+        let m = format!("sha384:{}", "ab".repeat(48));
+        let with = Manifest::parse(
+            format!(
+                "name = \"svc\"\nlisten = [\"10.0.0.5:8443\"]\n[[peers]]\nspiffe_id = \"spiffe://example.org/db\"\nmeasurements = [\"{m}\"]\n[[peers]]\nspiffe_id = \"spiffe://example.org/any\"\n"
+            )
+            .as_bytes(),
+            "x",
+        )
+        .unwrap();
+        let text = String::from_utf8(with.canonical_bytes()).unwrap();
+        assert!(
+            text.contains(&format!(
+                "\"peers\":{{\"spiffe://example.org/any\":[],\"spiffe://example.org/db\":[\"{m}\"]}}"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("\"listen\":[\"10.0.0.5:8443\"]"), "{text}");
+        assert_ne!(plain.digest(), with.digest());
+        let err = |t: &str| Manifest::parse(t.as_bytes(), "w").unwrap_err().to_string();
+        assert!(err("listen = [\"localhost\"]").contains("`listen`"));
+        assert!(err("[[peers]]\nspiffe_id = \"http://x\"").contains("peers.spiffe_id"));
+        assert!(
+            err("[[peers]]\nspiffe_id = \"spiffe://a/b\"\nmeasurements = [\"md5:00\"]")
+                .contains("manifest")
+        );
     }
 
     proptest::proptest! {

@@ -264,6 +264,7 @@ mod tests {
             policy: Arc::new(crate::policy::DevPolicy),
             audit: audit.clone(),
             secrets: crate::secrets::SecretStore::new(dir, sealer),
+            peer_trust: std::sync::RwLock::new(None),
         });
         let name = SecretName::parse("tok").unwrap();
         host.secrets

@@ -55,6 +55,7 @@ fn capability_of(call: Call<'_>) -> Capability {
         Call::Attest(_) => Capability::Attestation,
         Call::SvidChain | Call::Bundle | Call::JwtSvid => Capability::Credentials,
         Call::OpenSecret(_) | Call::UseSecret(_) => Capability::Secrets,
+        Call::Connect(_) | Call::Listen(_) => Capability::Connections,
         _ => Capability::Signing,
     }
 }

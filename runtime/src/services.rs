@@ -10,8 +10,14 @@ use tessera_host_api::{
     WorkloadIdentity, WorkloadServices,
 };
 
+use std::net::SocketAddr;
+
+use tessera_host_api::{AttestedConnection, AttestedListener};
+
 use crate::attester::Attester;
 use crate::audit::{AuditEvent, AuditSink};
+use crate::connections::PeerTrust;
+use crate::credentials::peer::{PeerPolicy, PeerVerifier};
 use crate::credentials::{CredentialsHub, HostCredentials, SVID_LIFETIME, X509Svid};
 use crate::keystore::KeyStore;
 use crate::manifest::{Capability, SecretGrant};
@@ -19,6 +25,7 @@ use crate::policy::Policy;
 use crate::secrets::SecretStore;
 use crate::secrets::handle::HeldSecret;
 use crate::spiffe::SpiffeId;
+use crate::tls::AttestedTls;
 
 /// What every workload on this host shares.
 pub(crate) struct HostServices {
@@ -28,6 +35,8 @@ pub(crate) struct HostServices {
     pub(crate) audit: Arc<dyn AuditSink>,
     pub(crate) credentials: CredentialsHub,
     pub(crate) secrets: SecretStore,
+    /// How peers' host evidence is appraised; `None` is the production policy.
+    pub(crate) peer_trust: std::sync::RwLock<Option<PeerTrust>>,
 }
 
 /// [`HostServices`] seen by one workload, with its manifest's capabilities.
@@ -38,6 +47,14 @@ pub(crate) struct WorkloadHost {
     pub(crate) svid: Mutex<Option<Arc<X509Svid>>>,
     /// The secrets the manifest lists.
     pub(crate) secrets: BTreeMap<SecretName, SecretGrant>,
+    /// Who the workload may talk to (its manifest's `[[peers]]`).
+    pub(crate) peers: PeerPolicy,
+    /// Non-loopback addresses it may listen on (its manifest's `listen`).
+    pub(crate) listen: BTreeSet<SocketAddr>,
+    /// The peer verifier, made on first use (it caches host appraisals).
+    pub(crate) verifier: std::sync::OnceLock<Arc<PeerVerifier>>,
+    /// This object itself, for listeners that outlive one call.
+    pub(crate) me: std::sync::Weak<WorkloadHost>,
 }
 
 fn unavailable(what: &str, e: impl std::fmt::Display) -> ServiceError {
@@ -105,6 +122,37 @@ impl WorkloadHost {
             reason: reason.clone(),
         });
         ServiceError::Denied(reason)
+    }
+}
+
+impl WorkloadHost {
+    fn peer_verifier(&self) -> Result<Arc<PeerVerifier>, ServiceError> {
+        if let Some(v) = self.verifier.get() {
+            return Ok(v.clone());
+        }
+        let trust = self
+            .host
+            .peer_trust
+            .read()
+            .map_err(|_| ServiceError::Unavailable("peer trust lock poisoned".into()))?
+            .clone();
+        let trust = match trust {
+            Some(t) => t,
+            None => PeerTrust::production().map_err(|e| unavailable("peer appraisal policy", e))?,
+        };
+        let v = Arc::new(PeerVerifier::new(
+            trust.appraiser,
+            trust.endorsements,
+            self.peers.clone(),
+        ));
+        Ok(self.verifier.get_or_init(|| v).clone())
+    }
+
+    fn attested_tls(&self, identity: &WorkloadIdentity) -> Result<Arc<AttestedTls>, ServiceError> {
+        let svid = self.current_svid(identity)?;
+        AttestedTls::new(svid, self.peer_verifier()?, self.host.audit.clone())
+            .map(Arc::new)
+            .map_err(|e| unavailable("attested TLS", e))
     }
 }
 
@@ -278,5 +326,35 @@ impl WorkloadServices for WorkloadHost {
             audience: audiences.to_vec(),
         });
         Ok(token)
+    }
+
+    fn connect(
+        &self,
+        identity: &WorkloadIdentity,
+        address: &str,
+        expected_spiffe_id: &str,
+    ) -> Result<Box<dyn AttestedConnection>, ServiceError> {
+        let tls = self.attested_tls(identity)?;
+        crate::connections::connect(&tls, address, expected_spiffe_id)
+    }
+
+    fn listen(
+        &self,
+        identity: &WorkloadIdentity,
+        address: &str,
+    ) -> Result<Box<dyn AttestedListener>, ServiceError> {
+        // Fail now, not at the first accept, if the workload cannot have an SVID.
+        self.attested_tls(identity)?;
+        let me = self
+            .me
+            .upgrade()
+            .ok_or_else(|| ServiceError::Unavailable("the workload is ending".into()))?;
+        let identity = identity.clone();
+        let tls: crate::connections::TlsSource = Box::new(move || me.attested_tls(&identity));
+        Ok(Box::new(crate::connections::Listener::bind(
+            tls,
+            address,
+            &self.listen,
+        )?))
     }
 }

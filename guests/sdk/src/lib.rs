@@ -12,6 +12,8 @@
 //!   [`jwt_svid`], [`bundle_pem`], [`bundle_jwks`]) — never a private key;
 //! - use secrets held by the host by handle, never seeing their bytes
 //!   ([`Secret`], [`secret_placeholder`]);
+//! - open and accept attested mTLS connections ([`Connection`], [`Listener`]):
+//!   the host verifies the peer's hardware evidence and measurement;
 //! - exit with a status code that the host passes on ([`exit`]), which
 //!   [`std::process::exit`] cannot do on `wasm32-wasip2`.
 //!
@@ -44,6 +46,7 @@
 #![deny(missing_docs)]
 
 mod attestation;
+mod connections;
 mod credentials;
 mod error;
 mod exit;
@@ -53,6 +56,7 @@ mod secrets;
 mod signing;
 
 pub use attestation::{Evidence, attest};
+pub use connections::{Connection, Listener, MAX_IO_LEN, Peer};
 pub use credentials::{bundle_jwks, bundle_pem, jwt_svid, svid_chain_pem};
 pub use error::Error;
 pub use exit::exit;
@@ -70,6 +74,6 @@ mod bindings {
     });
 
     pub(crate) use self::tessera::workload::{
-        attestation, credentials, identity, secrets, signing, types,
+        attestation, connections, credentials, identity, secrets, signing, types,
     };
 }

@@ -5,8 +5,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use tessera_runtime::appraisal::{Appraiser, ReferenceValues};
 use tessera_runtime::audit::{AuditSink, JsonLinesAudit, NullAudit};
+use tessera_runtime::connections::PeerTrust;
 use tessera_runtime::coredump::CoreDumpFile;
+use tessera_runtime::evidence::Endorsements;
 use tessera_runtime::policy::{DevPolicy, GrantsPolicy, Policy};
 use tessera_runtime::{MAX_WASM_LEN, RunError, Runtime, RuntimeConfig, Stdio, hw};
 
@@ -31,6 +34,17 @@ pub struct Args {
     /// Without it the dev policy grants whatever the manifest asks for.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
+    /// How attested connections appraise their peers' host evidence:
+    /// `production` (hardware evidence only) or `dev` (also sim evidence
+    /// from the roots given with `--trust-sim-root`).
+    #[arg(long, value_enum, default_value = "production")]
+    peer_policy: PeerPolicyChoice,
+    /// A sim attester root (PEM public key, `sim-attester-root.INSECURE-SIMULATED.pub.pem`
+    /// in a host's state directory) whose evidence peers may carry. Repeatable.
+    /// Under `--peer-policy production` it only lets sim evidence verify, so
+    /// that its refusal by the policy is reported as such.
+    #[arg(long, value_name = "FILE")]
+    trust_sim_root: Vec<PathBuf>,
     /// Append audit events (JSON lines) to this file.
     #[arg(long, value_name = "FILE")]
     audit_log: Option<PathBuf>,
@@ -47,6 +61,38 @@ pub struct Args {
     /// Arguments for the guest, after `--`.
     #[arg(last = true)]
     guest_args: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PeerPolicyChoice {
+    /// The production appraisal policy: hardware evidence only.
+    Production,
+    /// Development: sim evidence accepted from the trusted sim roots.
+    Dev,
+}
+
+fn peer_trust(args: &Args) -> Result<PeerTrust, Exit> {
+    let mut endorsements = Vec::new();
+    for path in &args.trust_sim_root {
+        let pem = read_bounded(path, 64 << 10, "sim root")?;
+        let pem = String::from_utf8(pem)
+            .with_context(|| format!("sim root {} is not UTF-8", path.display()))
+            .map_err(bad_input)?;
+        endorsements.push(Endorsements {
+            sim_root_pem: Some(pem),
+            ..Default::default()
+        });
+    }
+    let rv = ReferenceValues::default();
+    let appraiser = match args.peer_policy {
+        PeerPolicyChoice::Production => Appraiser::production(&rv),
+        PeerPolicyChoice::Dev => Appraiser::dev(&rv),
+    }
+    .context("peer appraisal policy")?;
+    Ok(PeerTrust {
+        appraiser,
+        endorsements,
+    })
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -115,11 +161,13 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
             }
         }
     };
+    let trust = peer_trust(&args)?;
     let runtime = if core_dump.is_some() {
         Runtime::with_core_dumps(config)?
     } else {
         Runtime::new(config)?
     };
+    runtime.set_peer_trust(trust);
     runtime
         .credentials()
         .set_oidc_issuer(args.oidc_issuer.clone());

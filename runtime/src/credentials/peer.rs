@@ -97,6 +97,7 @@ pub struct VerifiedPeer {
 #[derive(Clone, Debug, Default)]
 pub struct PeerPolicy {
     allowed: BTreeMap<SpiffeId, BTreeSet<[u8; 48]>>,
+    any_measurement: BTreeSet<SpiffeId>,
 }
 
 #[derive(serde::Deserialize)]
@@ -136,6 +137,13 @@ impl PeerPolicy {
         self
     }
 
+    /// Allows `spiffe_id` with whatever measurement its attested host
+    /// granted it: the peer's code is not pinned, only its identity.
+    pub fn allow_any_measurement(&mut self, spiffe_id: SpiffeId) -> &mut Self {
+        self.any_measurement.insert(spiffe_id);
+        self
+    }
+
     /// Parses the TOML form.
     pub fn parse(text: &str) -> Result<Self, String> {
         if text.len() > MAX_PEER_POLICY_LEN {
@@ -163,6 +171,9 @@ impl PeerPolicy {
     }
 
     fn check(&self, id: &SpiffeId, measurement: &[u8; 48]) -> Result<(), PeerError> {
+        if self.any_measurement.contains(id) {
+            return Ok(());
+        }
         match self.allowed.get(id) {
             None => Err(PeerError::NotAllowed(format!(
                 "{id} is not in the peer policy"
