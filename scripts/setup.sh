@@ -26,6 +26,12 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# images/build.sh resolves Debian package versions through apt: it needs apt's lists.
+if ! apt-cache policy linux-image-amd64 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    log "updating apt's package lists (images/build.sh resolves Debian packages)"
+    apt-get update -qq
+fi
+
 command -v cargo >/dev/null || { log "error: no Rust toolchain (cargo) on PATH"; exit 1; }
 for component in rustfmt clippy; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
