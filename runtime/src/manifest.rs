@@ -212,6 +212,7 @@ struct RawManifest {
     secrets: BTreeMap<String, RawSecretGrant>,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
     peers: Vec<RawPeer>,
     #[serde(default)]
     listen: Vec<String>,
