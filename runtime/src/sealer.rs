@@ -143,6 +143,27 @@ pub(crate) fn read_secret_file(path: &Path) -> std::io::Result<Zeroizing<Vec<u8>
 /// durably. Writes to a temporary name first, then links it into place, so a
 /// reader never sees a partial file.
 pub(crate) fn create_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_private_temp(path, bytes, |tmp| std::fs::hard_link(tmp, path))
+}
+
+/// Writes `bytes` to `path` (0600) atomically, replacing what is there: a
+/// temporary file in the same directory, fsync, rename over `path`, fsync the
+/// directory.
+pub(crate) fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    write_private_temp(path, bytes, |tmp| {
+        std::fs::rename(tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })
+}
+
+/// Writes `bytes` durably to a fresh 0600 temporary file beside `path`, then
+/// `place`s it; the temporary name never survives.
+fn write_private_temp(
+    path: &Path,
+    bytes: &[u8],
+    place: impl FnOnce(&Path) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut nonce = [0u8; 8];
@@ -156,8 +177,9 @@ pub(crate) fn create_secret_file(path: &Path, bytes: &[u8]) -> std::io::Result<(
             .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        std::fs::hard_link(&tmp, path)
+        place(&tmp)
     })();
+    // After a hard link the temporary name is redundant; after a rename it is gone.
     let _ = std::fs::remove_file(&tmp);
     result
 }

@@ -15,7 +15,7 @@
 //! atomically (write to a temporary file, fsync, rename); a put that fails
 //! leaves the old secret as it was.
 
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ use sha2::{Digest as _, Sha256};
 use tessera_host_api::SecretName;
 use zeroize::Zeroizing;
 
-use crate::sealer::Sealer;
+use crate::sealer::{Sealer, replace_private_file};
 use crate::secrets::intake::MAX_SECRET_LEN;
 use crate::spiffe::SpiffeId;
 
@@ -177,31 +177,6 @@ fn unseal(key: &[u8; 32], id: &[u8; 32], sealed: &[u8]) -> Option<Zeroizing<Vec<
         )
         .ok()
         .map(Zeroizing::new)
-}
-
-/// Writes `bytes` to `path` (0600) atomically: a temporary file in the same
-/// directory, fsync, rename over `path`, fsync the directory.
-fn replace_private_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut nonce = [0u8; 8];
-    OsRng.fill_bytes(&mut nonce);
-    let tmp = dir.join(format!(".tmp-{}", hex::encode(nonce)));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
