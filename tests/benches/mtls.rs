@@ -21,7 +21,7 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use rcgen::{
     BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyUsagePurpose,
@@ -42,37 +42,13 @@ use tessera_runtime::credentials::{EcKey, HostCredentials, SVID_LIFETIME, X509Sv
 use tessera_runtime::evidence::Endorsements;
 use tessera_runtime::spiffe::SpiffeId;
 use tessera_runtime::tls::AttestedTls;
+use tessera_tests::bench::means;
 
 const WARMUP: u32 = 10;
-/// Timed runs are split into this many rounds, each running every variant
-/// in turn, so a burst of load from elsewhere falls on all of them.
-const ROUNDS: u32 = 10;
 const HANDSHAKES: u32 = 300;
 const VERIFIES: u32 = 500;
 const SIGNATURES: u32 = 2000;
 const ISSUES: u32 = 2000;
-
-/// Mean wall time per call of each of `variants`, over `runs` calls each
-/// (interleaved in [`ROUNDS`] rounds), after [`WARMUP`] untimed calls each.
-fn means<const N: usize>(runs: u32, variants: [&mut dyn FnMut(); N]) -> [Duration; N] {
-    let mut variants = variants;
-    for f in variants.iter_mut() {
-        for _ in 0..WARMUP {
-            f();
-        }
-    }
-    let mut total = [Duration::ZERO; N];
-    for _ in 0..ROUNDS {
-        for (f, t) in variants.iter_mut().zip(total.iter_mut()) {
-            let start = Instant::now();
-            for _ in 0..runs / ROUNDS {
-                f();
-            }
-            *t += start.elapsed();
-        }
-    }
-    total.map(|t| t / (runs / ROUNDS * ROUNDS))
-}
 
 fn row(label: &str, t: Duration, base: Option<Duration>) {
     let ratio = base
@@ -282,6 +258,7 @@ fn main() {
 
     println!("TLS 1.3 mutual-auth handshake, in memory, P-256 keys both sides:");
     let [plain, warm, cold] = means(
+        WARMUP,
         HANDSHAKES,
         [
             &mut || {
@@ -324,6 +301,7 @@ fn main() {
     let rng = SystemRandom::new();
     let message = [7u8; 130]; // the size of a TLS 1.3 CertificateVerify input
     let [v_warm, v_cold] = means(
+        WARMUP,
         VERIFIES,
         [
             &mut || {
@@ -345,6 +323,7 @@ fn main() {
     row("PeerVerifier::verify_chain, cache warm", v_warm, None);
     row("PeerVerifier::verify_chain, cache cold", v_cold, None);
     let [s_ring, s_p256] = means(
+        WARMUP,
         SIGNATURES,
         [
             &mut || {
@@ -365,6 +344,7 @@ fn main() {
     println!("\nissuance:");
     let audience = vec!["https://example.com".to_owned()];
     let [x509, jwt] = means(
+        WARMUP,
         ISSUES,
         [
             &mut || {

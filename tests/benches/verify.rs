@@ -22,44 +22,20 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use sev::certs::snp::{Chain, Verifiable as _};
 use sev::firmware::guest::AttestationReport;
 use sev::parser::ByteParser as _;
 use tessera_runtime::appraisal::{Appraiser, Verdict, appraisal_input};
 use tessera_runtime::evidence::{Endorsements, EvidenceVerifier};
+use tessera_tests::bench::means;
 
 const WARMUP: u32 = 3;
-/// Timed runs are split into this many rounds, each running every variant of
-/// a case in turn, so a burst of load from elsewhere falls on all of them.
-const ROUNDS: u32 = 10;
 const SNP_RUNS: u32 = 500;
 const TDX_RUNS: u32 = 500;
 const APPRAISAL_WARMUP: u32 = 20;
 const APPRAISALS: u32 = 5000;
-
-/// Mean wall time per call of each of `variants`, over `runs` calls each
-/// (interleaved in [`ROUNDS`] rounds), after `warmup` untimed calls each.
-fn means<const N: usize>(warmup: u32, runs: u32, variants: [&mut dyn FnMut(); N]) -> [Duration; N] {
-    let mut variants = variants;
-    for f in variants.iter_mut() {
-        for _ in 0..warmup {
-            f();
-        }
-    }
-    let mut total = [Duration::ZERO; N];
-    for _ in 0..ROUNDS {
-        for (f, t) in variants.iter_mut().zip(total.iter_mut()) {
-            let start = Instant::now();
-            for _ in 0..runs / ROUNDS {
-                f();
-            }
-            *t += start.elapsed();
-        }
-    }
-    total.map(|t| t / (runs / ROUNDS * ROUNDS))
-}
 
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6

@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 
+pub mod bench;
 pub mod serve_util;
 
 /// The workspace root.

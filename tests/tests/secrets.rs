@@ -1,6 +1,7 @@
 //! Private keys never reach guest memory, the guest's output, the audit log
 //! or the key store in plaintext.
 
+use tessera_tests::serve_util::walk;
 use tessera_tests::*;
 
 /// Runs `memdump`, which signs and attests and then writes its whole linear
@@ -77,19 +78,6 @@ fn assert_secret_absent(alg: &str) {
             entry.display()
         );
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]
