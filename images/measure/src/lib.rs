@@ -28,6 +28,18 @@
 //!
 //! Without `kernel`, only the firmware is measured (the mode that works with
 //! Debian's `OVMF.fd`, which has no kernel-hashes table).
+//!
+//! For Intel TDX the launch measurement is MRTD, which covers the firmware
+//! (a TDVF) alone; [`tdx_mrtd`] computes it from the TDVF metadata (module
+//! [`tdvf`]). Debian's `OVMF.fd` is a TDVF as well as an SEV firmware.
+//!
+//! ```no_run
+//! use tessera_image::{PageAddOrder, tdx_mrtd};
+//!
+//! let mrtd = tdx_mrtd("/usr/share/ovmf/OVMF.fd".as_ref(), PageAddOrder::PerPage)?;
+//! println!("{}", mrtd.to_hex());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -36,6 +48,10 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+
+pub mod tdvf;
+
+pub use tdvf::{Mrtd, PageAddOrder, Tdvf, TdvfError};
 
 use sev::measurement::snp::{SnpMeasurementArgs, snp_calc_launch_digest};
 use sev::measurement::vcpu_types::CpuType;
@@ -66,7 +82,7 @@ pub enum ImageError {
     )]
     WithoutKernel(&'static str),
     /// An input file is missing or unreadable.
-    #[error("cannot read {what} {path}: {source}")]
+    #[error("cannot read {what} {path}")]
     Read {
         /// Which input.
         what: &'static str,
@@ -90,6 +106,14 @@ pub enum ImageError {
         "firmware {0} has no SEV kernel-hashes table, so it cannot measure a kernel: use an AmdSev OVMF build (OvmfPkg/AmdSev) or the provider's firmware, or measure the firmware alone without --kernel"
     )]
     NoKernelHashes(PathBuf),
+    /// The firmware is not a TDVF this crate can measure.
+    #[error("firmware {path} is not a measurable TDVF")]
+    Tdvf {
+        /// The firmware path.
+        path: PathBuf,
+        /// What is wrong with its metadata.
+        source: TdvfError,
+    },
     /// The `sev` crate refused the inputs (for example a firmware without SEV metadata).
     #[error("measuring with firmware {path}: {reason}")]
     Measurement {
@@ -243,4 +267,26 @@ fn file_len(path: &Path, what: &'static str) -> Result<u64, ImageError> {
         return Err(read_error(std::io::Error::other("not a regular file")));
     }
     Ok(meta.len())
+}
+
+/// Computes the MRTD of a TD launched from the TDVF at `path` (MRTD covers the
+/// firmware only; the kernel, initrd and command line go into RTMR1/RTMR2).
+pub fn tdx_mrtd(path: &Path, order: PageAddOrder) -> Result<Mrtd, ImageError> {
+    let len = file_len(path, "firmware")?;
+    if len == 0 || len % 4096 != 0 || len > MAX_FIRMWARE_LEN {
+        return Err(ImageError::FirmwareSize {
+            path: path.to_owned(),
+            len,
+        });
+    }
+    let image = std::fs::read(path).map_err(|source| ImageError::Read {
+        what: "firmware",
+        path: path.to_owned(),
+        source,
+    })?;
+    let tdvf = Tdvf::parse(&image).map_err(|source| ImageError::Tdvf {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(tdvf.mrtd(order))
 }

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
 use serde_json::json;
-use tessera_image::{DEFAULT_GUEST_FEATURES, SnpLaunch, VcpuType, snp_launch_digest};
+use tessera_image::{
+    DEFAULT_GUEST_FEATURES, PageAddOrder, SnpLaunch, VcpuType, snp_launch_digest, tdx_mrtd,
+};
 use tessera_runtime::appraisal::ReferenceValues;
 use tessera_tdx::UnverifiedQuote;
 use tessera_tdx::ccel::EventLog;
@@ -21,7 +23,8 @@ const MAX_QUOTE_LEN: usize = 64 << 10;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Compute the launch measurement (SEV-SNP) or replay the event log (TDX) of an image.
+    /// Compute the launch measurement of an image: the SEV-SNP launch digest, or
+    /// the TDX MRTD of a TDVF and the replay of its event log.
     Measure(MeasureArgs),
 }
 
@@ -29,8 +32,41 @@ pub enum Command {
 enum Platform {
     /// AMD SEV-SNP: the launch digest of firmware, kernel hashes and VMSAs.
     SevSnp,
-    /// Intel TDX: replay a CCEL event log into RTMR0..3, optionally against a quote.
+    /// Intel TDX: the MRTD of a TDVF and/or a CCEL event log replayed into RTMR0..3.
     Tdx,
+}
+
+/// The VMM's order of TDH.MEM.PAGE.ADD and TDH.MR.EXTEND, which MRTD depends on.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PageOrder {
+    /// Add then extend each page (upstream KVM, Linux >= 6.16, with QEMU >= 10.1).
+    PerPage,
+    /// Add every page of a section, then extend them (earlier TDX host stacks).
+    TwoPass,
+}
+
+impl PageOrder {
+    fn name(self) -> &'static str {
+        match self {
+            PageOrder::PerPage => "per-page",
+            PageOrder::TwoPass => "two-pass",
+        }
+    }
+    fn other(self) -> Self {
+        match self {
+            PageOrder::PerPage => PageOrder::TwoPass,
+            PageOrder::TwoPass => PageOrder::PerPage,
+        }
+    }
+}
+
+impl From<PageOrder> for PageAddOrder {
+    fn from(o: PageOrder) -> Self {
+        match o {
+            PageOrder::PerPage => PageAddOrder::PerPage,
+            PageOrder::TwoPass => PageAddOrder::TwoPass,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -67,15 +103,22 @@ pub struct MeasureArgs {
     /// SEV-SNP: the guest features (SEV_FEATURES) word, hex [default: 0x1, as sev-snp-measure].
     #[arg(long, value_name = "HEX")]
     guest_features: Option<String>,
-    /// SEV-SNP: add the digest to this reference-values file (created if absent),
-    /// the format `tessera evidence verify --reference-values` reads.
+    /// Add the launch measurement (SEV-SNP launch digest, TDX MRTD) to this
+    /// reference-values file (created if absent), the format
+    /// `tessera evidence verify --reference-values` reads.
     #[arg(long, value_name = "FILE")]
     reference_values: Option<PathBuf>,
+    /// TDX: the firmware (a TDVF, e.g. Debian's OVMF.fd) whose MRTD to compute.
+    #[arg(long, value_name = "FILE")]
+    tdvf: Option<PathBuf>,
+    /// TDX: the order in which the VMM adds and extends firmware pages.
+    #[arg(long, value_enum, default_value = "per-page")]
+    page_order: PageOrder,
     /// TDX: the CCEL event log (the ACPI CCEL table's log area).
-    #[arg(long, value_name = "FILE", required_if_eq("platform", "tdx"))]
+    #[arg(long, value_name = "FILE")]
     ccel_log: Option<PathBuf>,
-    /// TDX: a quote whose RTMRs the replay must equal (not verified here: use
-    /// `tessera evidence verify` for the quote's signature and TCB).
+    /// TDX: a quote whose MRTD and RTMRs the computed values must equal (not
+    /// verified here: use `tessera evidence verify` for its signature and TCB).
     #[arg(long, value_name = "FILE")]
     quote: Option<PathBuf>,
     /// Print JSON instead of text.
@@ -93,9 +136,9 @@ pub fn run(cmd: Command) -> Result<ExitCode, Exit> {
 }
 
 fn measure_snp(args: &MeasureArgs) -> Result<ExitCode, Exit> {
-    if args.ccel_log.is_some() || args.quote.is_some() {
+    if args.ccel_log.is_some() || args.quote.is_some() || args.tdvf.is_some() {
         return Err(bad_input(anyhow!(
-            "--ccel-log and --quote are for --platform tdx"
+            "--tdvf, --ccel-log and --quote are for --platform tdx"
         )));
     }
     let (Some(ovmf), Some(vcpus), Some(vcpu_type)) = (&args.ovmf, args.vcpus, &args.vcpu_type)
@@ -149,19 +192,21 @@ fn measure_snp(args: &MeasureArgs) -> Result<ExitCode, Exit> {
 }
 
 fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
-    if args.ovmf.is_some() || args.kernel.is_some() || args.reference_values.is_some() {
+    if args.ovmf.is_some() || args.kernel.is_some() || args.vcpus.is_some() {
         return Err(bad_input(anyhow!(
-            "--platform tdx replays an event log: --ovmf, --kernel and --reference-values are for sev-snp (MRTD needs a TDVF, see README)"
+            "--platform tdx takes the firmware as --tdvf (MRTD covers the firmware only; the kernel, initrd and command line are replayed from --ccel-log into RTMR1/RTMR2)"
         )));
     }
-    let Some(log_path) = &args.ccel_log else {
-        return Err(bad_input(anyhow!("--platform tdx needs --ccel-log")));
-    };
-    let log_bytes = read_bounded(log_path, MAX_CCEL_LEN, "CCEL event log")?;
-    let log = EventLog::parse(&log_bytes)
-        .with_context(|| format!("CCEL event log {}", log_path.display()))
-        .map_err(bad_input)?;
-    let replayed = log.replay();
+    if args.tdvf.is_none() && args.ccel_log.is_none() {
+        return Err(bad_input(anyhow!(
+            "--platform tdx needs --tdvf (to compute MRTD), --ccel-log (to replay RTMR0..3), or both"
+        )));
+    }
+    if args.reference_values.is_some() && args.tdvf.is_none() {
+        return Err(bad_input(anyhow!(
+            "--reference-values records MRTD, which needs --tdvf"
+        )));
+    }
     let quote = match &args.quote {
         Some(path) => {
             let bytes = read_bounded(path, MAX_QUOTE_LEN, "quote")?;
@@ -173,39 +218,91 @@ fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
         }
         None => None,
     };
-    let check = quote.as_ref().map(|q| log.check_rtmrs(q.body()));
+    let order = args.page_order.into();
+    let mrtd = match &args.tdvf {
+        Some(path) => Some(tdx_mrtd(path, order).map_err(bad_input)?.to_hex()),
+        None => None,
+    };
+    let log = match &args.ccel_log {
+        Some(path) => {
+            let bytes = read_bounded(path, MAX_CCEL_LEN, "CCEL event log")?;
+            Some(
+                EventLog::parse(&bytes)
+                    .with_context(|| format!("CCEL event log {}", path.display()))
+                    .map_err(bad_input)?,
+            )
+        }
+        None => None,
+    };
+    // Every input is checked before the reference-values file is touched.
+    if let (Some(path), Some(mrtd)) = (&args.reference_values, &mrtd) {
+        add_reference_value(path, "tdx", mrtd)?;
+    }
+    let quote_mrtd = quote.as_ref().map(|q| hex::encode(q.body().mr_td));
+    let mrtd_check = match (&mrtd, &quote_mrtd) {
+        (Some(ours), Some(theirs)) => Some(ours == theirs),
+        _ => None,
+    };
+    let rtmr_check = match (&log, &quote) {
+        (Some(log), Some(q)) => Some(log.check_rtmrs(q.body())),
+        _ => None,
+    };
+    let replayed = log.as_ref().map(EventLog::replay);
     if args.json {
-        let mut out = json!({
-            "platform": "tdx",
-            "events": log.events().len(),
-            "rtmrs": replayed.iter().map(hex::encode).collect::<Vec<_>>(),
-        });
-        if let (Some(q), Some(check)) = (&quote, &check) {
-            out["mrtd"] = json!(hex::encode(q.body().mr_td));
+        let mut out = json!({ "platform": "tdx" });
+        if let Some(mrtd) = &mrtd {
+            out["mrtd"] = json!(mrtd);
+            out["page_order"] = json!(args.page_order.name());
+        }
+        if let (Some(log), Some(replayed)) = (&log, &replayed) {
+            out["events"] = json!(log.events().len());
+            out["rtmrs"] = json!(replayed.iter().map(hex::encode).collect::<Vec<_>>());
+        }
+        if let Some(q) = &quote_mrtd {
+            out["quote_mrtd"] = json!(q);
+        }
+        if let Some(ok) = mrtd_check {
+            out["mrtd_matches_quote"] = json!(ok);
+        }
+        if let Some(check) = &rtmr_check {
             out["matches_quote"] = json!(check.is_ok());
         }
         println!("{out}");
     } else {
-        println!("events: {}", log.events().len());
-        for (i, r) in replayed.iter().enumerate() {
-            println!("rtmr{i}: {}", hex::encode(r));
+        if let Some(mrtd) = &mrtd {
+            println!("mrtd: {mrtd} (page order {})", args.page_order.name());
         }
-        if let Some(q) = &quote {
-            println!("quote mrtd: {}", hex::encode(q.body().mr_td));
+        if let (Some(log), Some(replayed)) = (&log, &replayed) {
+            println!("events: {}", log.events().len());
+            for (i, r) in replayed.iter().enumerate() {
+                println!("rtmr{i}: {}", hex::encode(r));
+            }
+        }
+        if let Some(q) = &quote_mrtd {
+            println!("quote mrtd: {q}");
         }
     }
-    match check {
+    if mrtd_check == Some(false) {
+        return Err(Exit(
+            1,
+            anyhow!(
+                "the firmware's MRTD does not match the quote's (page order {}; a TD whose VMM adds pages the other way needs --page-order {})",
+                args.page_order.name(),
+                args.page_order.other().name()
+            ),
+        ));
+    }
+    match rtmr_check {
         Some(Err(mismatch)) => Err(Exit(
             1,
             anyhow!("the replayed event log does not match the quote: {mismatch}"),
         )),
-        Some(Ok(())) => {
-            if !args.json {
-                println!("replay matches the quote's RTMR0..3");
+        _ => {
+            if !args.json && (mrtd_check.is_some() || rtmr_check.is_some()) {
+                println!("matches the quote");
             }
             Ok(ExitCode::SUCCESS)
         }
-        None => Ok(ExitCode::SUCCESS),
     }
 }
 
