@@ -143,7 +143,9 @@ fn mrtd_covers_measured_firmware_bytes_and_nothing_else() {
 }
 
 fn refusal(entries: &[Entry]) -> String {
-    Tdvf::parse(&image(entries)).expect_err("refused").to_string()
+    Tdvf::parse(&image(entries))
+        .expect_err("refused")
+        .to_string()
 }
 
 #[test]

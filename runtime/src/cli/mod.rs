@@ -1,6 +1,7 @@
 //! `tessera` subcommands.
 
 mod boot;
+mod boot_service;
 mod evidence;
 mod image;
 mod measure;
