@@ -60,8 +60,8 @@ case $attester in auto | sev-snp | tdx | sim) ;; *) die "--attester must be auto
 for w in "${workloads[@]}"; do
     [[ -f $w && $w == *.wasm ]] || die "workload $w is not a .wasm file (run guests/build.sh for the examples)"
 done
-for tool in apt-get apt-cache dpkg-deb dpkg-query python3 gzip xz sha256sum; do
-    command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install apt dpkg python3 gzip xz-utils coreutils)"
+for tool in apt-get apt-cache dpkg-deb dpkg-query python3 gzip sha256sum; do
+    command -v "$tool" >/dev/null || die "$tool is missing (Debian: apt-get install apt dpkg python3 gzip coreutils)"
 done
 
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)}
@@ -110,7 +110,7 @@ record() { # PACKAGE VERSION DEB
 
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 [[ -n $codename ]] || die "/etc/os-release names no VERSION_CODENAME (the backports suite is CODENAME-backports)"
-log "[2/5] kernel (Debian linux-image-amd64 from $codename-backports)"
+log "[2/5] kernel (Debian linux-image-amd64 from $codename-backports, or TESSERA_KERNEL_PACKAGE)"
 # A private apt configuration that knows only backports: its own sources.list,
 # index, cache and (empty) dpkg status, so neither the system's sources nor
 # what the build machine has installed changes which kernel is resolved.
@@ -172,6 +172,7 @@ if ! grep -qx 'CONFIG_MODULE_DECOMPRESS=y' "$work"/boot/config-*; then
     for i in "${!kernel_modules[@]}"; do
         m=${kernel_modules[$i]}
         [[ $m == *.ko.xz ]] || continue
+        command -v xz >/dev/null || die "xz is missing (Debian: apt-get install xz-utils): the kernel cannot decompress its modules itself"
         xz -dc "$work/lib/modules/$kernel_release/$m" >"$work/lib/modules/$kernel_release/${m%.xz}"
         kernel_modules[i]=${m%.xz}
     done

@@ -370,10 +370,15 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
     let cmdline = std::fs::read_to_string(a.path().join("cmdline")).unwrap();
     assert!(cmdline.contains("tessera.attester=sim"), "{cmdline}");
 
-    // Boot it: QEMU with software emulation (TCG), no SEV, serial on stdio.
+    // Boot it the way a confidential VM boots: OVMF (the firmware the SNP launch
+    // digest and TDX's MRTD cover) loading kernel, initrd and command line from
+    // fw_cfg (the path SNP's kernel hashes measure). Software emulation (TCG),
+    // no SEV/TDX, serial on stdio; one vCPU boots faster than two under TCG.
     let t = Instant::now();
     let mut qemu = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-cpu", "max", "-m", "2048", "-smp", "2"])
+        .args(["-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1"])
+        .arg("-bios")
+        .arg(debian_ovmf())
         .args([
             "-nographic",
             "-no-reboot",
@@ -411,7 +416,7 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
     let out = qemu.wait_with_output().unwrap();
     let console = String::from_utf8_lossy(&out.stdout);
     eprintln!(
-        "image: VM booted, ran and powered off in {:.0?}",
+        "image: VM booted (OVMF), ran and powered off in {:.0?}",
         t.elapsed()
     );
     assert!(
@@ -420,9 +425,18 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
         String::from_utf8_lossy(&out.stderr)
     );
     for line in [
-        // The image's modules: configfs loads; the SNP guest driver finds no SNP here.
+        // OVMF loaded the kernel through its EFI stub (and the initrd from
+        // fw_cfg), and the kernel sees UEFI; OVMF appends initrd=initrd,
+        // which tessera boot accepts.
+        "EFI stub: Loaded initrd",
+        "tessera-boot: firmware: UEFI; it appended initrd=initrd to the command line",
+        // The image's modules in dependency order: configfs and configfs-tsm
+        // load; the SNP and TDX guest drivers find no TEE here.
         "tessera-boot: module configfs: loaded",
+        "tessera-boot: module tsm: loaded",
         "tessera-boot: module sev-guest: no such device on this machine",
+        "tessera-boot: module tdx-guest: no such device on this machine",
+        "tessera-boot: configfs-tsm: /sys/kernel/config/tsm/report present",
         "tessera-boot: tessera 0.1.0 starting; attester: sim",
         "tessera-boot: WARNING: the attester is SIMULATED",
         "tessera-boot: running workload hello-identity",
@@ -434,6 +448,29 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
     ] {
         assert!(console.contains(line), "console lacks {line:?}:\n{console}");
     }
+    // The modules were loaded in dependency order, so none failed otherwise.
+    assert!(
+        !console.contains(": not loaded"),
+        "a module failed to load:\n{console}"
+    );
+    // The kernel is the one the manifest records (backports' 6.12 or a pinned one).
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.path().join("manifest.json")).unwrap()).unwrap();
+    let kernel = manifest["debian_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["package"].as_str().unwrap().starts_with("linux-image-"))
+        .expect("the manifest records the kernel package");
+    let version = kernel["version"].as_str().unwrap();
+    let kernel_line = console
+        .lines()
+        .find(|l| l.starts_with("tessera-boot: kernel "))
+        .unwrap_or_else(|| panic!("console names no kernel:\n{console}"));
+    assert!(
+        kernel_line.contains(&format!("Debian {version}")),
+        "the VM ran another kernel than the manifest's {version}: {kernel_line}"
+    );
     assert!(
         !console.contains("no /sys/kernel/config"),
         "configfs is not mounted:\n{console}"

@@ -295,7 +295,7 @@ fn load_modules() {
     }
 }
 
-/// Tells the console how the VM was booted: UEFI (OVMF, the firmware the launch
+/// Tells the console which kernel runs and how the VM was booted: UEFI (OVMF, the firmware the launch
 /// measurement covers; the kernel then has /sys/firmware/efi) or a legacy BIOS,
 /// and which words the firmware appended to the command line.
 fn report_firmware(words: &[String]) {
@@ -304,6 +304,12 @@ fn report_firmware(words: &[String]) {
     } else {
         "legacy BIOS (no /sys/firmware/efi)"
     };
+    let uname = rustix::system::uname();
+    say(&format!(
+        "kernel {} ({})",
+        uname.release().to_string_lossy(),
+        uname.version().to_string_lossy()
+    ));
     if words.is_empty() {
         say(&format!("firmware: {kind}"));
     } else {
