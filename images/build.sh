@@ -51,7 +51,7 @@ while (($#)); do
         --out) out=${2:?--out needs a directory}; shift 2 ;;
         --tessera) tessera=${2:?--tessera needs a file}; shift 2 ;;
         --refresh-kernel-index) refresh_index=1; shift ;;
-        -h | --help) sed -n '2,36p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
         *) die "unknown argument $1 (see --help)" ;;
     esac
 done
