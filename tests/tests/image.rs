@@ -524,6 +524,12 @@ fn production_and_sim_images_have_different_command_lines_and_launch_digests() {
 /// `tessera boot` outside a VM (not PID 1: no mounts, no power-off) with a
 /// given command line and workload directory.
 fn boot_outside_vm(cmdline: &str) -> std::process::Output {
+    boot_outside_vm_with(cmdline, &[])
+}
+
+/// [`boot_outside_vm`] with further arguments after `boot`'s options (the
+/// words the kernel hands `/init` after `-- boot`).
+fn boot_outside_vm_with(cmdline: &str, words: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let workloads = dir.path().join("workloads");
     std::fs::create_dir(&workloads).unwrap();
@@ -534,16 +540,15 @@ fn boot_outside_vm(cmdline: &str) -> std::process::Output {
     .unwrap();
     let cmdline_file = tessera_tests::write(dir.path(), "cmdline", cmdline);
     let st = state();
-    tessera(
-        st.path(),
-        &[
-            "boot",
-            "--workloads",
-            workloads.to_str().unwrap(),
-            "--cmdline",
-            cmdline_file.to_str().unwrap(),
-        ],
-    )
+    let mut args = vec![
+        "boot",
+        "--workloads",
+        workloads.to_str().unwrap(),
+        "--cmdline",
+        cmdline_file.to_str().unwrap(),
+    ];
+    args.extend_from_slice(words);
+    tessera(st.path(), &args)
 }
 
 #[test]
@@ -591,4 +596,26 @@ fn boot_refuses_an_unknown_attester_on_the_command_line() {
         show(&out)
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn boot_accepts_the_initrd_word_ovmf_appends_and_refuses_any_other_word() {
+    // OVMF's direct boot appends `initrd=initrd` after `-- boot`, so the kernel
+    // hands it to /init: the image must still run its workloads.
+    let cmdline = "console=ttyS0 tessera.attester=sim -- boot initrd=initrd";
+    let out = boot_outside_vm_with(cmdline, &["initrd=initrd"]);
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("tessera-boot: all workloads succeeded"),
+        "{}",
+        show(&out)
+    );
+    // Anything else there is not the image's command line: refused by name,
+    // before any workload runs.
+    let out = boot_outside_vm_with(cmdline, &["initrd=initrd", "init=/bin/sh"]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("\"init=/bin/sh\""), "{stderr}");
+    assert!(!stderr.contains("running workload"), "{stderr}");
+    assert!(out.stdout.is_empty(), "the workload ran: {}", show(&out));
 }
