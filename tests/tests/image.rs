@@ -373,7 +373,8 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
     // Boot it the way a confidential VM boots: OVMF (the firmware the SNP launch
     // digest and TDX's MRTD cover) loading kernel, initrd and command line from
     // fw_cfg (the path SNP's kernel hashes measure). Software emulation (TCG),
-    // no SEV/TDX, serial on stdio; one vCPU boots faster than two under TCG.
+    // no SEV/TDX, serial on stdio. One vCPU boots as fast as two under TCG
+    // here and is steadier when the host's cores are busy.
     let t = Instant::now();
     let mut qemu = Command::new("qemu-system-x86_64")
         .args(["-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1"])
