@@ -430,7 +430,7 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
         // fw_cfg), and the kernel sees UEFI; OVMF appends initrd=initrd,
         // which tessera boot accepts.
         "EFI stub: Loaded initrd",
-        "tessera-boot: firmware: UEFI; it appended initrd=initrd to the command line",
+        "tessera-boot: firmware: UEFI; after \"-- boot\": initrd=initrd",
         // The image's modules in dependency order: configfs and configfs-tsm
         // load; the SNP and TDX guest drivers find no TEE here.
         "tessera-boot: module configfs: loaded",

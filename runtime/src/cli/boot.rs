@@ -295,9 +295,10 @@ fn load_modules() {
     }
 }
 
-/// Tells the console which kernel runs and how the VM was booted: UEFI (OVMF, the firmware the launch
-/// measurement covers; the kernel then has /sys/firmware/efi) or a legacy BIOS,
-/// and which words the firmware appended to the command line.
+/// Tells the console which kernel runs and how the VM was booted: UEFI (OVMF,
+/// the firmware the launch measurement covers; the kernel then has
+/// /sys/firmware/efi) or a legacy BIOS, and which words followed `-- boot`
+/// (checked by [`check_firmware_words`] before any workload runs).
 fn report_firmware(words: &[String]) {
     let kind = if Path::new("/sys/firmware/efi").is_dir() {
         "UEFI"
@@ -314,7 +315,7 @@ fn report_firmware(words: &[String]) {
         say(&format!("firmware: {kind}"));
     } else {
         say(&format!(
-            "firmware: {kind}; it appended {} to the command line",
+            "firmware: {kind}; after \"-- boot\": {}",
             words.join(" ")
         ));
     }
