@@ -94,7 +94,9 @@ fetch_deb() {
     deb=$(find "$cache" -maxdepth 1 -name "${name}_${version//:/%3a}_*.deb" -print -quit)
     if [[ -z $deb ]]; then
         log "      apt-get download $name=$version"
-        (cd "$cache" && apt-get "$@" download -q "$name=$version" >&2) || die "apt-get download $name=$version failed"
+        local hint=
+        (($#)) && hint=" (the kept backports index may name a kernel the archive no longer has: try --refresh-kernel-index)"
+        (cd "$cache" && apt-get "$@" download -q "$name=$version" >&2) || die "apt-get download $name=$version failed$hint"
         deb=$(find "$cache" -maxdepth 1 -name "${name}_${version//:/%3a}_*.deb" -print -quit)
     fi
     [[ -n $deb ]] || die "apt-get download left no .deb for $name=$version"
@@ -136,7 +138,9 @@ if [[ -n ${TESSERA_KERNEL_PACKAGE:-} ]]; then
     kernel_spec=$TESSERA_KERNEL_PACKAGE
     [[ $kernel_spec == linux-image-*=* ]] || die "TESSERA_KERNEL_PACKAGE must be linux-image-NAME=VERSION, not $kernel_spec"
     # A pinned version backports does not have may be one of the system's (e.g. Debian 12's 6.1).
-    if ! apt-cache "${bpo[@]}" show "$kernel_spec" >/dev/null 2>&1; then bpo=(); fi
+    if ! apt-cache "${bpo[@]}" madison "${kernel_spec%%=*}" | awk -v v="${kernel_spec#*=}" '$3 == v { found = 1 } END { exit !found }'; then
+        bpo=()
+    fi
 else
     kernel_name=$(apt-cache "${bpo[@]}" depends linux-image-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
     [[ -n $kernel_name ]] || die "cannot resolve linux-image-amd64 in $codename-backports (try --refresh-kernel-index)"
