@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds Tessera's confidential-VM image for measured direct boot:
 #
-#   target/image/vmlinuz        Debian's kernel (linux-image-amd64), unchanged
+#   target/image/vmlinuz        Debian's kernel (linux-image-amd64 from bookworm-backports), unchanged
 #   target/image/initrd.img     gzip'd cpio: /init = tessera, its libraries, CA roots, workloads,
-#                               the configfs and sev-guest kernel modules
+#                               the configfs, tsm (configfs-tsm), sev-guest and tdx-guest kernel modules
 #   target/image/cmdline        the kernel command line (measured with SEV-SNP's kernel hashes)
 #   target/image/manifest.json  every input's Debian package, version and SHA-256, and the outputs' digests
 #
 # usage: images/build.sh [--attester auto|sev-snp|tdx|sim] [--workload FILE.wasm]... [--out DIR]
-#                        [--tessera BINARY]
+#                        [--tessera BINARY] [--refresh-kernel-index]
 #
 # --attester goes into the measured command line (tessera.attester=...); the
 # default is auto (the VM's TEE, never the sim). --attester sim builds a
@@ -21,8 +21,17 @@
 # SOURCE_DATE_EPOCH (default: the last commit's time), the cpio is sorted with
 # fixed owners, modes and inode numbers (images/mkcpio.py), gzip runs with -n.
 # Debian packages are fetched with apt-get download (checked by apt against the
-# signed archive) into target/image-cache/ and reused; pin other versions with
-# TESSERA_KERNEL_PACKAGE=linux-image-X-amd64=VERSION.
+# signed archive) into target/image-cache/ and reused.
+#
+# The kernel comes from bookworm-backports (Debian 12's own 6.1 has no TDX guest
+# driver and no configfs-tsm), resolved through a private apt configuration in
+# target/image-cache/apt (the system's apt sources are not touched; the mirror is
+# the one the system's sources use, or TESSERA_DEBIAN_MIRROR). Its index is
+# fetched once and then kept, so builds keep resolving the same kernel until
+# --refresh-kernel-index fetches it again: a newer backports kernel is a new
+# vmlinuz and new modules, so a new launch digest (manifest.json records the
+# version). Pin a kernel with TESSERA_KERNEL_PACKAGE=linux-image-X-amd64=VERSION
+# (from backports or, failing that, the system's apt sources).
 set -euo pipefail
 ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -34,13 +43,15 @@ attester=auto
 out=$ROOT/target/image
 workloads=()
 tessera=
+refresh_index=0
 while (($#)); do
     case $1 in
         --attester) attester=${2:?--attester needs a value}; shift 2 ;;
         --workload) workloads+=("${2:?--workload needs a file}"); shift 2 ;;
         --out) out=${2:?--out needs a directory}; shift 2 ;;
         --tessera) tessera=${2:?--tessera needs a file}; shift 2 ;;
-        -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
+        --refresh-kernel-index) refresh_index=1; shift ;;
+        -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
         *) die "unknown argument $1 (see --help)" ;;
     esac
 done
@@ -70,18 +81,22 @@ else
 fi
 
 # Fetches PACKAGE[=VERSION] into the cache (apt checks it against the signed
-# archive) and prints the .deb's path.
+# archive) and prints the .deb's path. Further arguments are apt options (the
+# private backports configuration); without them the system's apt is used.
 fetch_deb() {
     local spec=$1 name=${1%%=*} version
+    shift
     if [[ $spec == *=* ]]; then version=${spec#*=}; else
-        version=$(apt-cache policy "$name" | awk '/Candidate:/ { print $2 }')
+        version=$(apt-cache "$@" policy "$name" | awk '/Candidate:/ { print $2 }')
     fi
     [[ -n $version && $version != "(none)" ]] || die "no version of $name is known to apt (run apt-get update)"
     local deb
     deb=$(find "$cache" -maxdepth 1 -name "${name}_${version//:/%3a}_*.deb" -print -quit)
     if [[ -z $deb ]]; then
         log "      apt-get download $name=$version"
-        (cd "$cache" && apt-get download -q "$name=$version" >&2) || die "apt-get download $name=$version failed"
+        local hint=
+        (($#)) && hint=" (the kept backports index may name a kernel the archive no longer has: try --refresh-kernel-index)"
+        (cd "$cache" && apt-get "$@" download -q "$name=$version" >&2) || die "apt-get download $name=$version failed$hint"
         deb=$(find "$cache" -maxdepth 1 -name "${name}_${version//:/%3a}_*.deb" -print -quit)
     fi
     [[ -n $deb ]] || die "apt-get download left no .deb for $name=$version"
@@ -95,21 +110,81 @@ record() { # PACKAGE VERSION DEB
     manifest_inputs+=("$(printf '{"package":"%s","version":"%s","deb_sha256":"%s"}' "$1" "$2" "$(sha256sum "$3" | cut -d' ' -f1)")")
 }
 
-log "[2/5] kernel (Debian linux-image-amd64)"
-kernel_spec=${TESSERA_KERNEL_PACKAGE:-$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')}
-[[ -n $kernel_spec ]] || die "cannot resolve linux-image-amd64 (run apt-get update)"
-kernel_deb=$(fetch_deb "$kernel_spec")
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+[[ -n $codename ]] || die "/etc/os-release names no VERSION_CODENAME (the backports suite is CODENAME-backports)"
+log "[2/5] kernel (Debian linux-image-amd64 from $codename-backports, or TESSERA_KERNEL_PACKAGE)"
+# A private apt configuration that knows only backports: its own sources.list,
+# index, cache and (empty) dpkg status, so neither the system's sources nor
+# what the build machine has installed changes which kernel is resolved.
+mirror=${TESSERA_DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(CODENAME) $(TARGET_OF)' |
+    awk -v c="$codename" '$2 == c && $3 == "deb" { print $1; exit }')}
+[[ -n $mirror ]] || die "the system's apt sources have no $codename archive to take the mirror from (run apt-get update, or set TESSERA_DEBIAN_MIRROR)"
+apt_dir=$cache/apt
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/empty.d"
+sources="deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $codename-backports main"
+if [[ ! -f $apt_dir/sources.list || $(<"$apt_dir/sources.list") != "$sources" ]]; then
+    printf '%s\n' "$sources" >"$apt_dir/sources.list"
+    refresh_index=1
+fi
+: >"$apt_dir/status"
+bpo=(-o "Dir::Etc::sourcelist=$apt_dir/sources.list" -o "Dir::Etc::sourceparts=$apt_dir/empty.d"
+    -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o "Dir::State::status=$apt_dir/status"
+    -o Dir::Etc::preferences=/dev/null -o "Dir::Etc::preferencesparts=$apt_dir/empty.d")
+if ((refresh_index)) || ! compgen -G "$apt_dir/lists/*_Packages*" >/dev/null; then
+    log "      apt-get update ($codename-backports index into target/image-cache/apt)"
+    apt-get "${bpo[@]}" update -q >&2 || die "apt-get update of $codename-backports failed"
+fi
+if [[ -n ${TESSERA_KERNEL_PACKAGE:-} ]]; then
+    kernel_spec=$TESSERA_KERNEL_PACKAGE
+    [[ $kernel_spec == linux-image-*=* ]] || die "TESSERA_KERNEL_PACKAGE must be linux-image-NAME=VERSION, not $kernel_spec"
+    # A pinned version backports does not have may be one of the system's (e.g. Debian 12's 6.1).
+    if ! apt-cache "${bpo[@]}" madison "${kernel_spec%%=*}" | awk -v v="${kernel_spec#*=}" '$3 == v { found = 1 } END { exit !found }'; then
+        bpo=()
+    fi
+else
+    kernel_name=$(apt-cache "${bpo[@]}" depends linux-image-amd64 | awk '/Depends: linux-image-/ { print $2; exit }')
+    [[ -n $kernel_name ]] || die "cannot resolve linux-image-amd64 in $codename-backports (try --refresh-kernel-index)"
+    kernel_spec=$kernel_name=$(apt-cache "${bpo[@]}" policy "$kernel_name" | awk '/Candidate:/ { print $2 }')
+fi
+kernel_deb=$(fetch_deb "$kernel_spec" "${bpo[@]}")
 kernel_pkg=${kernel_spec%%=*}
 kernel_version=$(dpkg-deb -f "$kernel_deb" Version)
 record "$kernel_pkg" "$kernel_version" "$kernel_deb"
-# The modules tessera boot loads, in order: configfs (configfs-tsm lives in it)
-# and the SEV-SNP guest driver (/dev/sev-guest). Debian builds both as modules.
-kernel_modules=(kernel/fs/configfs/configfs.ko kernel/drivers/virt/coco/sev-guest/sev-guest.ko)
-dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work" --wildcards './boot/vmlinuz-*' './lib/modules/*/kernel/fs/configfs/configfs.ko' './lib/modules/*/kernel/drivers/virt/coco/sev-guest/sev-guest.ko'
+dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work" --wildcards './boot/vmlinuz-*' './boot/config-*' \
+    './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/kernel/drivers/virt/*'
 cp "$work"/boot/vmlinuz-* "$work/vmlinuz"
 kernel_release=$(basename "$(find "$work/lib/modules" -mindepth 1 -maxdepth 1 -type d -print -quit)")
+# The modules tessera boot loads, in dependency order (images/kmods.py checks
+# it against each module's depends=): configfs; tsm (configfs-tsm's reports,
+# 6.7+); the SEV-SNP (/dev/sev-guest) and TDX (/dev/tdx_guest) guest drivers,
+# which register with tsm. Debian builds all four as modules. A module this
+# kernel lacks (an older pinned kernel) is left out with a warning.
+kernel_modules=()
+for m in configfs tsm sev-guest tdx-guest; do
+    found=$(find "$work/lib/modules/$kernel_release/kernel" -name "$m.ko" -o -name "$m.ko.*" | sort | head -n1)
+    if [[ -z $found ]]; then
+        log "      warning: kernel $kernel_release has no module $m (built in, or too old); the image goes without it"
+        continue
+    fi
+    kernel_modules+=("${found#"$work/lib/modules/$kernel_release/"}")
+done
+# Debian 6.12 ships its modules xz-compressed; the kernel then decompresses them
+# itself (finit_module's MODULE_INIT_COMPRESSED_FILE, CONFIG_MODULE_DECOMPRESS),
+# so the image carries Debian's module files unchanged. A kernel without it gets
+# them decompressed here (xz is deterministic).
+if ! grep -qx 'CONFIG_MODULE_DECOMPRESS=y' "$work"/boot/config-*; then
+    for i in "${!kernel_modules[@]}"; do
+        m=${kernel_modules[$i]}
+        [[ $m == *.ko.xz ]] || continue
+        command -v xz >/dev/null || die "xz is missing (Debian: apt-get install xz-utils): the kernel cannot decompress its modules itself"
+        xz -dc "$work/lib/modules/$kernel_release/$m" >"$work/lib/modules/$kernel_release/${m%.xz}"
+        kernel_modules[i]=${m%.xz}
+    done
+fi
+(cd "$work/lib/modules/$kernel_release" && python3 "$ROOT/images/kmods.py" "${kernel_modules[@]}") |
+    sed 's/^/      module /' >&2 || die "the kernel modules are not in dependency order (images/kmods.py)"
 
-log "[3/5] initramfs contents (tessera, its libraries from libc6/libgcc-s1, CA roots from ca-certificates, 2 kernel modules)"
+log "[3/5] initramfs contents (tessera, its libraries from libc6/libgcc-s1, CA roots from ca-certificates, ${#kernel_modules[@]} kernel modules)"
 stage=$work/root
 mkdir -p "$stage"/{usr/bin,lib/x86_64-linux-gnu,lib64,etc/ssl/certs,etc/tessera/workloads,proc,sys,dev,run,tmp}
 cp "$tessera" "$stage/usr/bin/tessera"

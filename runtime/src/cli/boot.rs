@@ -35,6 +35,11 @@ pub struct Args {
     /// The kernel command line to read the attester from.
     #[arg(long, value_name = "FILE", default_value = "/proc/cmdline")]
     cmdline: PathBuf,
+    /// Words after the command line's `--` that the firmware appended: OVMF's
+    /// direct boot adds `initrd=initrd` when it loads an initrd, and the
+    /// kernel hands it to `/init` with `boot`. Only `initrd=` words are accepted.
+    #[arg(hide = true, value_name = "FIRMWARE_WORD")]
+    firmware_words: Vec<String>,
 }
 
 /// The attester the command line chose.
@@ -88,6 +93,8 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
         mount_kernel_filesystems(false);
         load_modules();
         mount_kernel_filesystems(true);
+        report_configfs_tsm();
+        report_firmware(&args.firmware_words);
     } else {
         say("not PID 1: not mounting file systems or powering off");
     }
@@ -119,8 +126,21 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     Ok(ExitCode::from(code))
 }
 
+/// Checks the words the firmware appended to `/init`'s arguments: only
+/// `initrd=...` (OVMF's direct boot) is expected; anything else means the
+/// command line is not the image's, and is refused by name.
+fn check_firmware_words(words: &[String]) -> Result<(), Exit> {
+    match words.iter().find(|w| !w.starts_with("initrd=")) {
+        Some(other) => Err(bad_input(anyhow!(
+            "unexpected argument {other:?} after the command line's \"-- boot\" (only the firmware's initrd= is expected)"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Runs the image's workloads; returns how many failed.
 fn boot(args: &Args, state_dir: &Path) -> Result<usize, Exit> {
+    check_firmware_words(&args.firmware_words)?;
     let cmdline = read_bounded(&args.cmdline, 64 << 10, "kernel command line")?;
     let cmdline = String::from_utf8_lossy(&cmdline);
     let attester = attester_from_cmdline(&cmdline)?;
@@ -203,9 +223,32 @@ fn list_workloads(dir: &Path) -> Result<Vec<Workload>, Exit> {
     Ok(found)
 }
 
-/// Loads the image's kernel modules (configfs, the SEV-SNP guest driver) listed in
-/// [`MODULE_LIST`]. A module for hardware this VM does not have fails to load
-/// with `ENODEV`, which is reported and skipped.
+/// `finit_module`'s flag for a compressed module file the kernel decompresses
+/// itself (`MODULE_INIT_COMPRESSED_FILE`, Linux 5.17+ with
+/// `CONFIG_MODULE_DECOMPRESS`; `nix` does not name it).
+const MODULE_INIT_COMPRESSED_FILE: u32 = 4;
+
+/// A module's name and whether its file is compressed: `tdx-guest.ko.xz` →
+/// (`tdx-guest`, true), `configfs.ko` → (`configfs`, false).
+fn module_name(path: &Path) -> (String, bool) {
+    let file = path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(name) = file.strip_suffix(".ko") {
+        return (name.to_owned(), false);
+    }
+    match file.rsplit_once(".ko.") {
+        Some((name, _)) => (name.to_owned(), true),
+        None => (file, false),
+    }
+}
+
+/// Loads the image's kernel modules (configfs, configfs-tsm, the SEV-SNP and
+/// TDX guest drivers) listed in [`MODULE_LIST`], in its order (their
+/// dependency order; `finit_module` does not resolve dependencies). A module
+/// for hardware this VM does not have fails to load with `ENODEV`, which is
+/// reported and skipped.
 fn load_modules() {
     let Ok(list) = std::fs::read_to_string(MODULE_LIST) else {
         return;
@@ -222,10 +265,7 @@ fn load_modules() {
         .take(MAX_MODULES)
     {
         let path = dir.join(rel);
-        let name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let (name, compressed) = module_name(&path);
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
             Err(e) => {
@@ -236,14 +276,64 @@ fn load_modules() {
                 continue;
             }
         };
-        match nix::kmod::finit_module(&file, c"", nix::kmod::ModuleInitFlags::empty()) {
+        let flags = if compressed {
+            nix::kmod::ModuleInitFlags::from_bits_retain(MODULE_INIT_COMPRESSED_FILE)
+        } else {
+            nix::kmod::ModuleInitFlags::empty()
+        };
+        match nix::kmod::finit_module(&file, c"", flags) {
             Ok(()) => say(&format!("module {name}: loaded")),
             Err(nix::errno::Errno::EEXIST) => {}
             Err(nix::errno::Errno::ENODEV) => {
                 say(&format!("module {name}: no such device on this machine"));
             }
+            Err(nix::errno::Errno::EOPNOTSUPP) if compressed => say(&format!(
+                "module {name}: not loaded: this kernel cannot decompress modules (no CONFIG_MODULE_DECOMPRESS)"
+            )),
             Err(e) => say(&format!("module {name}: not loaded: {e}")),
         }
+    }
+}
+
+/// Tells the console which kernel runs and how the VM was booted: UEFI (OVMF,
+/// the firmware the launch measurement covers; the kernel then has
+/// /sys/firmware/efi) or a legacy BIOS, and which words followed `-- boot`
+/// (checked by [`check_firmware_words`] before any workload runs).
+fn report_firmware(words: &[String]) {
+    let kind = if Path::new("/sys/firmware/efi").is_dir() {
+        "UEFI"
+    } else {
+        "legacy BIOS (no /sys/firmware/efi)"
+    };
+    let uname = rustix::system::uname();
+    say(&format!(
+        "kernel {} ({})",
+        uname.release().to_string_lossy(),
+        uname.version().to_string_lossy()
+    ));
+    if words.is_empty() {
+        say(&format!("firmware: {kind}"));
+    } else {
+        say(&format!(
+            "firmware: {kind}; after \"-- boot\": {}",
+            words.join(" ")
+        ));
+    }
+}
+
+/// Where configfs-tsm keeps its reports once configfs is mounted.
+const TSM_REPORTS: &str = "/sys/kernel/config/tsm/report";
+
+/// Tells the console whether configfs-tsm (the kernel's attestation-report
+/// interface, the `tsm` module, Linux 6.7+) is there: without it evidence can
+/// only come from a TEE's device node (`/dev/sev-guest`).
+fn report_configfs_tsm() {
+    if Path::new(TSM_REPORTS).is_dir() {
+        say(&format!("configfs-tsm: {TSM_REPORTS} present"));
+    } else {
+        say(&format!(
+            "configfs-tsm: absent (no {TSM_REPORTS}); evidence needs a TEE device node"
+        ));
     }
 }
 
@@ -334,5 +424,38 @@ mod tests {
         };
         assert_eq!(code, super::super::EXIT_BAD_INPUT);
         assert!(e.to_string().contains("\"simulated\""), "{e}");
+    }
+
+    #[test]
+    fn module_names_drop_the_extension_and_say_whether_the_kernel_must_decompress() {
+        for (path, name, compressed) in [
+            (
+                "/lib/modules/6.12/kernel/drivers/virt/coco/tdx-guest/tdx-guest.ko.xz",
+                "tdx-guest",
+                true,
+            ),
+            ("kernel/drivers/virt/coco/tsm.ko.zst", "tsm", true),
+            ("kernel/fs/configfs/configfs.ko", "configfs", false),
+            ("kernel/fs/odd-name", "odd-name", false),
+        ] {
+            assert_eq!(
+                module_name(Path::new(path)),
+                (name.to_owned(), compressed),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_firmwares_initrd_word_may_follow_boot() {
+        assert!(check_firmware_words(&[]).is_ok());
+        assert!(check_firmware_words(&["initrd=initrd".to_owned()]).is_ok());
+        let Err(Exit(code, e)) =
+            check_firmware_words(&["initrd=initrd".to_owned(), "init=/bin/sh".to_owned()])
+        else {
+            panic!("accepted a word the firmware does not add");
+        };
+        assert_eq!(code, super::super::EXIT_BAD_INPUT);
+        assert!(e.to_string().contains("\"init=/bin/sh\""), "{e}");
     }
 }
