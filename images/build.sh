@@ -3,19 +3,24 @@
 #
 #   target/image/vmlinuz        Debian's kernel (linux-image-amd64 from bookworm-backports), unchanged
 #   target/image/initrd.img     gzip'd cpio: /init = tessera, its libraries, CA roots, workloads,
-#                               the configfs, tsm (configfs-tsm), sev-guest and tdx-guest kernel modules
+#                               the configfs, tsm (configfs-tsm), sev-guest and tdx-guest kernel modules,
+#                               virtio_net and the failover modules it needs
 #   target/image/cmdline        the kernel command line (measured with SEV-SNP's kernel hashes)
 #   target/image/manifest.json  every input's Debian package, version and SHA-256, and the outputs' digests
 #
 # usage: images/build.sh [--attester auto|sev-snp|tdx|sim] [--workload FILE.wasm]... [--out DIR]
 #                        [--tessera BINARY] [--refresh-kernel-index]
+#                        [--net IFACE,ADDRESS/PREFIX[,GATEWAY]] [--serve PORT [--issuer URL]]
 #
 # --attester goes into the measured command line (tessera.attester=...); the
 # default is auto (the VM's TEE, never the sim). --attester sim builds a
 # development image whose launch digest differs from every production one.
 # Workloads default to target/guests/hello-identity.wasm; a NAME.toml beside
 # NAME.wasm is baked in as its manifest. --tessera takes an already built
-# binary instead of running cargo build.
+# binary instead of running cargo build. --net, --serve and --issuer become
+# tessera.net=, tessera.serve= and tessera.issuer= on the measured command line:
+# the VM configures that interface (virtio-net) and, after its workloads, runs
+# `tessera serve` on 0.0.0.0:PORT as its service instead of powering off.
 #
 # Reproducible: the same inputs give byte-identical outputs. Times come from
 # SOURCE_DATE_EPOCH (default: the last commit's time), the cpio is sorted with
@@ -44,6 +49,9 @@ out=$ROOT/target/image
 workloads=()
 tessera=
 refresh_index=0
+serve=
+net=
+issuer=
 while (($#)); do
     case $1 in
         --attester) attester=${2:?--attester needs a value}; shift 2 ;;
@@ -51,11 +59,20 @@ while (($#)); do
         --out) out=${2:?--out needs a directory}; shift 2 ;;
         --tessera) tessera=${2:?--tessera needs a file}; shift 2 ;;
         --refresh-kernel-index) refresh_index=1; shift ;;
-        -h | --help) sed -n '2,34p' "$0"; exit 0 ;;
+        --serve) serve=${2:?--serve needs a port}; shift 2 ;;
+        --net) net=${2:?--net needs IFACE,ADDRESS/PREFIX[,GATEWAY]}; shift 2 ;;
+        --issuer) issuer=${2:?--issuer needs a URL}; shift 2 ;;
+        -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
         *) die "unknown argument $1 (see --help)" ;;
     esac
 done
 case $attester in auto | sev-snp | tdx | sim) ;; *) die "--attester must be auto, sev-snp, tdx or sim, not $attester" ;; esac
+# The service settings go into the measured command line; tessera boot checks
+# them again in the VM, this only keeps spaces and odd characters out.
+[[ -z $serve || $serve =~ ^[1-9][0-9]{0,4}$ ]] || die "--serve must be a TCP port, not $serve"
+[[ -z $net || $net =~ ^[A-Za-z0-9_-]{1,15},[0-9.]+/[0-9]{1,2}(,[0-9.]+)?$ ]] || die "--net must be IFACE,ADDRESS/PREFIX[,GATEWAY], not $net"
+[[ -z $issuer || $issuer =~ ^https?://[^[:space:]?#]+$ ]] || die "--issuer must be an http(s) URL without spaces, query or fragment, not $issuer"
+[[ -z $issuer || -n $serve ]] || die "--issuer needs --serve"
 ((${#workloads[@]})) || workloads=("$ROOT/target/guests/hello-identity.wasm")
 for w in "${workloads[@]}"; do
     [[ -f $w && $w == *.wasm ]] || die "workload $w is not a .wasm file (run guests/build.sh for the examples)"
@@ -151,16 +168,19 @@ kernel_pkg=${kernel_spec%%=*}
 kernel_version=$(dpkg-deb -f "$kernel_deb" Version)
 record "$kernel_pkg" "$kernel_version" "$kernel_deb"
 dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -C "$work" --wildcards './boot/vmlinuz-*' './boot/config-*' \
-    './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/kernel/drivers/virt/*'
+    './lib/modules/*/kernel/fs/configfs/*' './lib/modules/*/kernel/drivers/virt/*' \
+    './lib/modules/*/kernel/net/core/failover.ko*' './lib/modules/*/kernel/drivers/net/net_failover.ko*' \
+    './lib/modules/*/kernel/drivers/net/virtio_net.ko*'
 cp "$work"/boot/vmlinuz-* "$work/vmlinuz"
 kernel_release=$(basename "$(find "$work/lib/modules" -mindepth 1 -maxdepth 1 -type d -print -quit)")
 # The modules tessera boot loads, in dependency order (images/kmods.py checks
 # it against each module's depends=): configfs; tsm (configfs-tsm's reports,
 # 6.7+); the SEV-SNP (/dev/sev-guest) and TDX (/dev/tdx_guest) guest drivers,
-# which register with tsm. Debian builds all four as modules. A module this
+# which register with tsm; and the virtio network driver (with the failover
+# modules it needs) for tessera.net=. Debian builds all of them as modules. A module this
 # kernel lacks (an older pinned kernel) is left out with a warning.
 kernel_modules=()
-for m in configfs tsm sev-guest tdx-guest; do
+for m in configfs tsm sev-guest tdx-guest failover net_failover virtio_net; do
     found=$(find "$work/lib/modules/$kernel_release/kernel" -name "$m.ko" -o -name "$m.ko.*" | sort | head -n1)
     if [[ -z $found ]]; then
         log "      warning: kernel $kernel_release has no module $m (built in, or too old); the image goes without it"
@@ -230,7 +250,11 @@ python3 "$ROOT/images/mkcpio.py" "$stage" "$SOURCE_DATE_EPOCH" c:/dev/console:06
     gzip -n -9 >"$work/initrd.img"
 
 # `-- boot` hands `boot` to /init; tessera.attester is read by `tessera boot`.
-printf 'console=ttyS0 loglevel=4 panic=-1 tessera.attester=%s -- boot' "$attester" >"$work/cmdline"
+service_words=
+[[ -n $net ]] && service_words+=" tessera.net=$net"
+[[ -n $serve ]] && service_words+=" tessera.serve=$serve"
+[[ -n $issuer ]] && service_words+=" tessera.issuer=$issuer"
+printf 'console=ttyS0 loglevel=4 panic=-1 tessera.attester=%s%s -- boot' "$attester" "$service_words" >"$work/cmdline"
 
 log "[5/5] manifest"
 files_json=$(cd "$stage" && find . -type f -print0 | sort -z | xargs -0 sha256sum |

@@ -10,6 +10,7 @@ use std::process::{Command, Output, Stdio};
 use base64::Engine as _;
 
 pub mod bench;
+pub mod image;
 pub mod serve_util;
 
 /// The workspace root.

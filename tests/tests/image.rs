@@ -3,14 +3,11 @@
 //! replay, and `images/build.sh` — reproducible bytes and a boot under QEMU.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use tessera_tests::{show, state, tessera, tessera_bin, workspace};
-
-/// Debian's OVMF (package `ovmf`): OvmfPkgX64 with SEV-SNP metadata but no
-/// kernel-hashes table, so it is measured in firmware-only mode.
-const DEBIAN_OVMF: &str = "/usr/share/ovmf/OVMF.fd";
+use tessera_tests::image::{build_image, debian_ovmf, qemu};
+use tessera_tests::{show, state, tessera, workspace};
 
 fn sev_snp_measure_bin() -> PathBuf {
     let bin = workspace().join("target/snp-venv/bin/sev-snp-measure");
@@ -20,15 +17,6 @@ fn sev_snp_measure_bin() -> PathBuf {
         bin.display()
     );
     bin
-}
-
-fn debian_ovmf() -> &'static Path {
-    let p = Path::new(DEBIAN_OVMF);
-    assert!(
-        p.exists(),
-        "{DEBIAN_OVMF} is missing: apt-get install ovmf (scripts/setup.sh)"
-    );
-    p
 }
 
 /// The AmdSev OVMF fragment the `sev` crate ships with its tests (it has the
@@ -332,30 +320,12 @@ fn tdx_replay_of_the_cos_event_log_matches_its_quote() {
     );
 }
 
-/// Runs `images/build.sh ARGS` into `out`, printing its progress.
-fn build_image(out: &Path, attester: &str) {
-    let t = Instant::now();
-    let status = Command::new(workspace().join("images/build.sh"))
-        .args(["--attester", attester, "--out"])
-        .arg(out)
-        .arg("--tessera")
-        .arg(tessera_bin())
-        .arg("--workload")
-        .arg(tessera_tests::guest("hello-identity"))
-        .env("SOURCE_DATE_EPOCH", "1700000000")
-        .stdin(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "images/build.sh failed");
-    eprintln!("image: built {} in {:.0?}", out.display(), t.elapsed());
-}
-
 #[test]
 fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    build_image(a.path(), "sim");
-    build_image(b.path(), "sim");
+    build_image(a.path(), "sim", &[]);
+    build_image(b.path(), "sim", &[]);
     for f in ["vmlinuz", "initrd.img", "cmdline", "manifest.json"] {
         let (x, y) = (
             std::fs::read(a.path().join(f)).unwrap(),
@@ -370,32 +340,9 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
     let cmdline = std::fs::read_to_string(a.path().join("cmdline")).unwrap();
     assert!(cmdline.contains("tessera.attester=sim"), "{cmdline}");
 
-    // Boot it the way a confidential VM boots: OVMF (the firmware the SNP launch
-    // digest and TDX's MRTD cover) loading kernel, initrd and command line from
-    // fw_cfg (the path SNP's kernel hashes measure). Software emulation (TCG),
-    // no SEV/TDX, serial on stdio. One vCPU boots as fast as two under TCG
-    // here and is steadier when the host's cores are busy.
+    // Boot it (OVMF, direct kernel boot, TCG: see `qemu`).
     let t = Instant::now();
-    let mut qemu = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1"])
-        .arg("-bios")
-        .arg(debian_ovmf())
-        .args([
-            "-nographic",
-            "-no-reboot",
-            "-nodefaults",
-            "-serial",
-            "stdio",
-        ])
-        .arg("-kernel")
-        .arg(a.path().join("vmlinuz"))
-        .arg("-initrd")
-        .arg(a.path().join("initrd.img"))
-        .arg("-append")
-        .arg(&cmdline)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+    let mut qemu = qemu(a.path())
         .spawn()
         .expect("qemu-system-x86_64 runs (apt-get install qemu-system-x86; scripts/setup.sh)");
     // The VM powers itself off after its workloads; bound it generously (TCG is slow).

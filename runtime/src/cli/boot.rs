@@ -14,6 +14,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
 
+use super::boot_service::{ServiceConfig, configure_network};
 use super::{Exit, bad_input, read_bounded};
 
 /// Every console line starts with this, so a reader of the serial log can find them.
@@ -105,16 +106,11 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
         } else {
             state_dir
         },
+        pid1,
     );
     let code = match &result {
-        Ok(0) => {
-            say("all workloads succeeded");
-            0
-        }
-        Ok(failed) => {
-            say(&format!("{failed} workload(s) failed"));
-            1
-        }
+        Ok(0) => 0,
+        Ok(_) => 1,
         Err(Exit(code, e)) => {
             say(&format!("error: {e:#}"));
             *code
@@ -138,12 +134,15 @@ fn check_firmware_words(words: &[String]) -> Result<(), Exit> {
     }
 }
 
-/// Runs the image's workloads; returns how many failed.
-fn boot(args: &Args, state_dir: &Path) -> Result<usize, Exit> {
+/// Runs the image's workloads, then its service if the command line asks for
+/// one (until the service stops); returns how many workloads failed.
+fn boot(args: &Args, state_dir: &Path, pid1: bool) -> Result<usize, Exit> {
     check_firmware_words(&args.firmware_words)?;
     let cmdline = read_bounded(&args.cmdline, 64 << 10, "kernel command line")?;
     let cmdline = String::from_utf8_lossy(&cmdline);
     let attester = attester_from_cmdline(&cmdline)?;
+    let service = ServiceConfig::from_cmdline(&cmdline)
+        .map_err(|e| bad_input(anyhow!("kernel command line: {e}")))?;
     say(&format!(
         "tessera {} starting; attester: {}",
         env!("CARGO_PKG_VERSION"),
@@ -153,6 +152,19 @@ fn boot(args: &Args, state_dir: &Path) -> Result<usize, Exit> {
         say(
             "WARNING: the attester is SIMULATED (tessera.attester=sim): no hardware TEE protects this VM and its evidence proves nothing",
         );
+    }
+    if pid1 {
+        configure_network(service.net.as_ref()).map_err(|e| anyhow!("network: {e}"))?;
+        match &service.net {
+            Some(n) => say(&format!(
+                "network: {} {}/{}{}",
+                n.iface,
+                n.address,
+                n.prefix,
+                n.gateway.map(|g| format!(" via {g}")).unwrap_or_default()
+            )),
+            None => say("network: loopback only"),
+        }
     }
     let workloads = list_workloads(&args.workloads)?;
     say(&format!(
@@ -188,7 +200,86 @@ fn boot(args: &Args, state_dir: &Path) -> Result<usize, Exit> {
             }
         }
     }
+    if failed == 0 {
+        say("all workloads succeeded");
+    } else {
+        say(&format!("{failed} workload(s) failed"));
+    }
+    if let Some(port) = service.serve_port {
+        run_service(&exe, state_dir, attester, port, service.issuer.as_deref())?;
+    }
     Ok(failed)
+}
+
+/// Runs `tessera serve` on `0.0.0.0:PORT` as the VM's service, reports when it
+/// listens, and waits for it to stop.
+fn run_service(
+    exe: &Path,
+    state_dir: &Path,
+    attester: Attester,
+    port: u16,
+    issuer: Option<&str>,
+) -> Result<(), Exit> {
+    use std::io::BufRead as _;
+
+    let listen = format!("0.0.0.0:{port}");
+    say(&format!("starting the service: tessera serve on {listen}"));
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--state-dir").arg(state_dir).arg("serve").args([
+        "--listen",
+        &listen,
+        "--attester",
+        attester.flag(),
+    ]);
+    if let Some(issuer) = issuer {
+        cmd.args(["--oidc-issuer", issuer]);
+    }
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot start tessera serve")?;
+    let stdout = child.stdout.take().context("tessera serve's output")?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    match lines.next() {
+        Some(Ok(line)) if line.starts_with("tessera: serving on ") => {
+            say(&format!(
+                "service ready: {}",
+                line.trim_start_matches("tessera: ")
+            ));
+            if attester == Attester::Sim {
+                report_sim_root(state_dir);
+            }
+        }
+        _ => say("the service did not report that it listens"),
+    }
+    // Keep forwarding anything else it prints; the pipe must not fill up.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            say(&format!("service: {line}"));
+        }
+    });
+    let status = child.wait().context("waiting for tessera serve")?;
+    say(&format!("service stopped ({status})"));
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Exit(1, anyhow!("the service failed ({status})")))
+    }
+}
+
+/// Prints the sim attester's root public key (public, and worthless outside
+/// development), so that a development relying party outside the VM can check
+/// the service's sim evidence with `tessera evidence verify --sim-root`.
+fn report_sim_root(state_dir: &Path) {
+    let path = state_dir.join(tessera_runtime::attester::SIM_ATTESTER_PUB_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(pem) => {
+            for line in pem.lines() {
+                say(&format!("sim-root: {line}"));
+            }
+        }
+        Err(e) => say(&format!("sim-root: cannot read {}: {e}", path.display())),
+    }
 }
 
 type Workload = (String, PathBuf, Option<PathBuf>);

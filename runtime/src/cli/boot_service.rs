@@ -8,7 +8,8 @@
 //! - `tessera.serve=PORT`: after the baked-in workloads, run `tessera serve`
 //!   on `0.0.0.0:PORT` as the VM's service (secrets intake, OIDC discovery,
 //!   trust bundle) until it stops; without it the VM powers off after its
-//!   workloads.
+//!   workloads. `tessera.issuer=URL` is the OIDC issuer it publishes (the URL
+//!   relying parties reach it by; default `http://0.0.0.0:PORT`).
 //!
 //! Both are on the command line, so both are part of the launch measurement
 //! (SEV-SNP kernel hashes; TDX RTMR2): a relying party knows which network
@@ -33,6 +34,8 @@ pub(super) struct NetConfig {
 pub(super) struct ServiceConfig {
     pub net: Option<NetConfig>,
     pub serve_port: Option<u16>,
+    /// The OIDC issuer URL the service publishes (how relying parties reach it).
+    pub issuer: Option<String>,
 }
 
 impl ServiceConfig {
@@ -46,6 +49,11 @@ impl ServiceConfig {
             }
             if let Some(value) = word.strip_prefix("tessera.net=") {
                 config.net = Some(parse_net(value)?);
+            } else if let Some(value) = word.strip_prefix("tessera.issuer=") {
+                config.issuer = Some(
+                    super::serve::parse_issuer(value)
+                        .map_err(|e| format!("tessera.issuer={value:?}: {e}"))?,
+                );
             } else if let Some(value) = word.strip_prefix("tessera.serve=") {
                 config.serve_port = Some(
                     value
@@ -190,6 +198,9 @@ mod tests {
             })
         );
         assert_eq!(c.serve_port, Some(8470));
+        let issuer =
+            ServiceConfig::from_cmdline("tessera.issuer=https://vm.example/ -- boot").unwrap();
+        assert_eq!(issuer.issuer.as_deref(), Some("https://vm.example"));
         let none = ServiceConfig::from_cmdline("console=ttyS0 -- boot").unwrap();
         assert_eq!(none, ServiceConfig::default());
         let no_gw = ServiceConfig::from_cmdline("tessera.net=enp0s3,192.168.1.9/32").unwrap();
@@ -218,6 +229,7 @@ mod tests {
                 "interface name",
             ),
             ("tessera.net=,10.0.2.15/24", "interface name"),
+            ("tessera.issuer=ftp://x", "https:// URL"),
         ] {
             let err = ServiceConfig::from_cmdline(cmdline).unwrap_err();
             assert!(err.contains(reason), "{cmdline}: {err}");
