@@ -207,33 +207,23 @@ fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
             "--reference-values records MRTD, which needs --tdvf"
         )));
     }
-    let quote = match &args.quote {
-        Some(path) => {
-            let bytes = read_bounded(path, MAX_QUOTE_LEN, "quote")?;
-            Some(
-                UnverifiedQuote::parse(&bytes)
-                    .with_context(|| format!("quote {}", path.display()))
-                    .map_err(bad_input)?,
-            )
-        }
-        None => None,
-    };
+    let quote = read_parsed(
+        args.quote.as_deref(),
+        MAX_QUOTE_LEN,
+        "quote",
+        UnverifiedQuote::parse,
+    )?;
     let order = args.page_order.into();
     let mrtd = match &args.tdvf {
         Some(path) => Some(tdx_mrtd(path, order).map_err(bad_input)?.to_hex()),
         None => None,
     };
-    let log = match &args.ccel_log {
-        Some(path) => {
-            let bytes = read_bounded(path, MAX_CCEL_LEN, "CCEL event log")?;
-            Some(
-                EventLog::parse(&bytes)
-                    .with_context(|| format!("CCEL event log {}", path.display()))
-                    .map_err(bad_input)?,
-            )
-        }
-        None => None,
-    };
+    let log = read_parsed(
+        args.ccel_log.as_deref(),
+        MAX_CCEL_LEN,
+        "CCEL event log",
+        EventLog::parse,
+    )?;
     // Every input is checked before the reference-values file is touched.
     if let (Some(path), Some(mrtd)) = (&args.reference_values, &mrtd) {
         add_reference_value(path, "tdx", mrtd)?;
@@ -304,6 +294,27 @@ fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Reads the optional file at `path` (at most `limit` bytes) and parses it;
+/// an unreadable or malformed file is bad input naming `what` and the path.
+fn read_parsed<T, E>(
+    path: Option<&Path>,
+    limit: usize,
+    what: &'static str,
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<Option<T>, Exit>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let bytes = read_bounded(path, limit, what)?;
+    parse(&bytes)
+        .with_context(|| format!("{what} {}", path.display()))
+        .map(Some)
+        .map_err(bad_input)
 }
 
 /// Adds `digest` under `platform` to the reference-values file at `path`, keeping
