@@ -10,7 +10,8 @@
 #
 # usage: images/build.sh [--attester auto|sev-snp|tdx|sim] [--workload FILE.wasm]... [--out DIR]
 #                        [--tessera BINARY] [--refresh-kernel-index]
-#                        [--net IFACE,ADDRESS/PREFIX[,GATEWAY]] [--serve PORT [--issuer URL]]
+#                        [--net IFACE,ADDRESS/PREFIX[,GATEWAY]]
+#                        [--serve PORT [--issuer URL] [--uploader KEY.pub.pem]...]
 #
 # --attester goes into the measured command line (tessera.attester=...); the
 # default is auto (the VM's TEE, never the sim). --attester sim builds a
@@ -21,6 +22,8 @@
 # tessera.net=, tessera.serve= and tessera.issuer= on the measured command line:
 # the VM configures that interface (virtio-net) and, after its workloads, runs
 # `tessera serve` on 0.0.0.0:PORT as its service instead of powering off.
+# --uploader bakes an uploader's public key into the image: the service then
+# stores only secrets signed by one (without any, it refuses uploads).
 #
 # Reproducible: the same inputs give byte-identical outputs. Times come from
 # SOURCE_DATE_EPOCH (default: the last commit's time), the cpio is sorted with
@@ -52,6 +55,7 @@ refresh_index=0
 serve=
 net=
 issuer=
+uploaders=()
 while (($#)); do
     case $1 in
         --attester) attester=${2:?--attester needs a value}; shift 2 ;;
@@ -62,7 +66,8 @@ while (($#)); do
         --serve) serve=${2:?--serve needs a port}; shift 2 ;;
         --net) net=${2:?--net needs IFACE,ADDRESS/PREFIX[,GATEWAY]}; shift 2 ;;
         --issuer) issuer=${2:?--issuer needs a URL}; shift 2 ;;
-        -h | --help) sed -n '2,39p' "$0"; exit 0 ;;
+        --uploader) uploaders+=("${2:?--uploader needs a public key file}"); shift 2 ;;
+        -h | --help) sed -n '2,42p' "$0"; exit 0 ;;
         *) die "unknown argument $1 (see --help)" ;;
     esac
 done
@@ -73,6 +78,10 @@ case $attester in auto | sev-snp | tdx | sim) ;; *) die "--attester must be auto
 [[ -z $net || $net =~ ^[A-Za-z0-9_-]{1,15},[0-9.]+/[0-9]{1,2}(,[0-9.]+)?$ ]] || die "--net must be IFACE,ADDRESS/PREFIX[,GATEWAY], not $net"
 [[ -z $issuer || $issuer =~ ^https?://[^[:space:]?#]+$ ]] || die "--issuer must be an http(s) URL without spaces, query or fragment, not $issuer"
 [[ -z $issuer || -n $serve ]] || die "--issuer needs --serve"
+((${#uploaders[@]} == 0)) || [[ -n $serve ]] || die "--uploader needs --serve"
+for u in "${uploaders[@]}"; do
+    grep -q -- '-----BEGIN PUBLIC KEY-----' "$u" 2>/dev/null || die "uploader key $u is not a public key PEM (openssl pkey -pubout)"
+done
 ((${#workloads[@]})) || workloads=("$ROOT/target/guests/hello-identity.wasm")
 for w in "${workloads[@]}"; do
     [[ -f $w && $w == *.wasm ]] || die "workload $w is not a .wasm file (run guests/build.sh for the examples)"
@@ -238,6 +247,14 @@ for m in "${kernel_modules[@]}"; do
     cp "$work/lib/modules/$kernel_release/$m" "$stage/lib/modules/$kernel_release/$m"
 done
 printf '%s\n' "${kernel_modules[@]}" >"$stage/etc/tessera/modules"
+# Uploader public keys: in the initramfs, so measured; tessera boot passes them
+# to tessera serve (--uploader), which then stores only uploads they signed.
+if ((${#uploaders[@]})); then
+    mkdir -p "$stage/etc/tessera/uploaders"
+    for i in "${!uploaders[@]}"; do
+        cp "${uploaders[$i]}" "$(printf '%s/etc/tessera/uploaders/%02d.pem' "$stage" "$i")"
+    done
+fi
 for w in "${workloads[@]}"; do
     name=$(basename "$w" .wasm)
     cp "$w" "$stage/etc/tessera/workloads/$name.wasm"

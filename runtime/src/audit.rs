@@ -112,6 +112,9 @@ pub enum AuditEvent {
         name: String,
         /// Whether an earlier value was replaced.
         replaced: bool,
+        /// The uploader key that signed the upload (its id), when the service requires one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uploader: Option<String>,
     },
     /// `tessera serve` refused a secret (bad request, or it did not open).
     SecretRefused {

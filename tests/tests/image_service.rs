@@ -60,6 +60,36 @@ fn image_runs_tessera_serve_as_the_vms_service_reachable_from_outside() {
     let host_port = free_port();
     let issuer = format!("http://127.0.0.1:{host_port}");
     let dir = tempfile::tempdir().unwrap();
+    // An uploader key pair (openssl); its public half is baked into the image.
+    let keys = tempfile::tempdir().unwrap();
+    let uploader = keys.path().join("uploader.pem");
+    let uploader_pub = keys.path().join("uploader.pub.pem");
+    for args in [
+        vec![
+            "genpkey",
+            "-quiet",
+            "-algorithm",
+            "ed25519",
+            "-out",
+            uploader.to_str().unwrap(),
+        ],
+        vec![
+            "pkey",
+            "-pubout",
+            "-in",
+            uploader.to_str().unwrap(),
+            "-out",
+            uploader_pub.to_str().unwrap(),
+        ],
+    ] {
+        assert!(
+            std::process::Command::new("openssl")
+                .args(&args)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
     build_image(
         dir.path(),
         "sim",
@@ -70,6 +100,8 @@ fn image_runs_tessera_serve_as_the_vms_service_reachable_from_outside() {
             &GUEST_PORT.to_string(),
             "--issuer",
             &issuer,
+            "--uploader",
+            uploader_pub.to_str().unwrap(),
         ],
     );
     let cmdline = std::fs::read_to_string(dir.path().join("cmdline")).unwrap();
@@ -185,6 +217,47 @@ fn image_runs_tessera_serve_as_the_vms_service_reachable_from_outside() {
         .join("sim-attester-root.INSECURE-SIMULATED.pub.pem");
     let refused = verify(other_root.to_str().unwrap());
     assert_eq!(refused.status.code(), Some(1), "{}", show(&refused));
+
+    // A secret goes into the VM: the client appraises the VM's intake
+    // evidence (against the VM's sim root), seals to its key and signs the
+    // upload with the key the image lists; an unsigned upload is refused.
+    assert!(
+        text.contains("tessera: secret uploads: signed by one of 1 uploader key(s)"),
+        "{text}"
+    );
+    let put = |key: Option<&std::path::Path>| {
+        let server = format!("http://{addr}");
+        let mut args = vec![
+            "--workload",
+            "spiffe://tessera.local/workload/hello-identity",
+            "--name",
+            "api-token",
+            "--server",
+            &server,
+            "--policy",
+            "dev",
+            "--sim-root",
+            root_pem.to_str().unwrap(),
+        ];
+        if let Some(key) = key {
+            args.extend_from_slice(&["--signing-key", key.to_str().unwrap()]);
+        }
+        tessera_tests::serve_util::secret_put(local.path(), &args, b"vm-secret-7a1c")
+    };
+    let unsigned = put(None);
+    assert_eq!(unsigned.status.code(), Some(1), "{}", show(&unsigned));
+    assert!(
+        String::from_utf8_lossy(&unsigned.stderr).contains("(401)"),
+        "{}",
+        show(&unsigned)
+    );
+    let signed = put(Some(&uploader));
+    assert!(signed.status.success(), "{}", show(&signed));
+    assert!(
+        String::from_utf8_lossy(&signed.stdout).contains("stored secret api-token"),
+        "{}",
+        show(&signed)
+    );
 
     // A service VM keeps serving: it has not powered off.
     assert!(vm.0.try_wait().unwrap().is_none(), "the VM stopped");

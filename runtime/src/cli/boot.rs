@@ -14,6 +14,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
 
+use tessera_runtime::secrets::upload_auth::MAX_UPLOADERS;
+
 use super::boot_service::{ServiceConfig, configure_network};
 use super::{Exit, bad_input, read_bounded};
 
@@ -25,6 +27,8 @@ const VM_STATE_DIR: &str = "/run/tessera";
 const MAX_WORKLOADS: usize = 64;
 /// The kernel modules to load, one path under `/lib/modules/<release>/` a line, in order.
 const MODULE_LIST: &str = "/etc/tessera/modules";
+/// Uploader public keys the image's service accepts signed secret uploads from.
+const UPLOADER_DIR: &str = "/etc/tessera/uploaders";
 /// Most modules the list may name.
 const MAX_MODULES: usize = 32;
 
@@ -234,6 +238,9 @@ fn run_service(
     if let Some(issuer) = issuer {
         cmd.args(["--oidc-issuer", issuer]);
     }
+    for key in uploader_keys(Path::new(UPLOADER_DIR))? {
+        cmd.arg("--uploader").arg(key);
+    }
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -265,6 +272,33 @@ fn run_service(
     } else {
         Err(Exit(1, anyhow!("the service failed ({status})")))
     }
+}
+
+/// The uploader public keys baked into the image (`*.pem` in `dir`, in name
+/// order); none when the directory does not exist.
+fn uploader_keys(dir: &Path) -> Result<Vec<PathBuf>, Exit> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(anyhow!("cannot read {}: {e}", dir.display()).into()),
+    };
+    let mut keys = Vec::new();
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
+        if path.extension().is_some_and(|e| e == "pem") {
+            if keys.len() == MAX_UPLOADERS {
+                return Err(bad_input(anyhow!(
+                    "{} holds more than {MAX_UPLOADERS} uploader keys",
+                    dir.display()
+                )));
+            }
+            keys.push(path);
+        }
+    }
+    keys.sort();
+    Ok(keys)
 }
 
 /// Prints the sim attester's root public key (public, and worthless outside

@@ -16,6 +16,9 @@ use tessera_host_api::SecretName;
 use tessera_runtime::appraisal::{Verdict, appraisal_input};
 use tessera_runtime::evidence::{EvidenceVerifier, MAX_EVIDENCE_LEN};
 use tessera_runtime::secrets::intake::{self, MAX_SECRET_LEN, PUBLIC_KEY_LEN};
+use tessera_runtime::secrets::upload_auth::{
+    CHALLENGE_LEN, UploadAuthError, UploaderSigningKey, upload_message,
+};
 use tessera_runtime::spiffe::SpiffeId;
 use zeroize::Zeroizing;
 
@@ -52,6 +55,10 @@ pub struct PutArgs {
     /// The host's `tessera serve` address, e.g. http://127.0.0.1:8470.
     #[arg(long, value_name = "URL")]
     server: String,
+    /// Sign the upload with this uploader key (Ed25519 or P-256, PKCS#8 PEM),
+    /// for a service started with `--uploader` (its public key).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
     #[command(flatten)]
     opts: AppraisalOpts,
 }
@@ -165,6 +172,19 @@ fn put(args: PutArgs, state_dir: &Path) -> Result<ExitCode, Exit> {
     let (address, _) = server_address(&args.server)?;
     let at = verification_time(&args.opts)?;
     let appraiser = appraiser(&args.opts)?;
+    let signing_key = match &args.signing_key {
+        Some(path) => {
+            let pem = Zeroizing::new(read_bounded(path, 64 << 10, "signing key")?);
+            Some(
+                std::str::from_utf8(&pem)
+                    .map_err(|_| UploadAuthError::Key("not UTF-8".into()))
+                    .and_then(UploaderSigningKey::from_pkcs8_pem)
+                    .with_context(|| format!("--signing-key {}", path.display()))
+                    .map_err(bad_input)?,
+            )
+        }
+        None => None,
+    };
     let value = read_value(args.file.as_deref())?;
 
     let tokio = tokio::runtime::Builder::new_current_thread()
@@ -193,14 +213,15 @@ fn put(args: PutArgs, state_dir: &Path) -> Result<ExitCode, Exit> {
             anyhow!("intake request refused ({status}): {}", answer["error"]),
         ));
     }
-    let public_key = field_b64(&answer, "public_key", PUBLIC_KEY_LEN)?;
+    let intake_answer = answer;
+    let public_key = field_b64(&intake_answer, "public_key", PUBLIC_KEY_LEN)?;
     let public_key: [u8; PUBLIC_KEY_LEN] = public_key.as_slice().try_into().map_err(|_| {
         anyhow!(
             "the intake key is {} bytes, not {PUBLIC_KEY_LEN}",
             public_key.len()
         )
     })?;
-    let evidence = field_b64(&answer, "evidence", MAX_EVIDENCE_LEN)?;
+    let evidence = field_b64(&intake_answer, "evidence", MAX_EVIDENCE_LEN)?;
 
     // 2. Verify and appraise the evidence; it must bind this key and nonce.
     let expected = intake::intake_report_data(&public_key, &nonce);
@@ -239,15 +260,28 @@ fn put(args: PutArgs, state_dir: &Path) -> Result<ExitCode, Exit> {
     let sealed = intake::seal_to(&public_key, &workload, &name, &value)
         .map_err(|e| bad_input(anyhow!(e)))?;
     drop(value);
-    let (status, answer) = tokio.block_on(request(
-        "/v1/secrets",
-        json!({
-            "workload": workload.as_str(),
-            "name": name.as_str(),
-            "enc": STANDARD.encode(&sealed.enc),
-            "ciphertext": STANDARD.encode(&sealed.ciphertext),
-        }),
-    ))?;
+    let mut upload = json!({
+        "workload": workload.as_str(),
+        "name": name.as_str(),
+        "enc": STANDARD.encode(&sealed.enc),
+        "ciphertext": STANDARD.encode(&sealed.ciphertext),
+    });
+    if let Some(key) = &signing_key {
+        let challenge = field_b64(&intake_answer, "upload_challenge", CHALLENGE_LEN)?;
+        let challenge: [u8; CHALLENGE_LEN] = challenge.as_slice().try_into().map_err(|_| {
+            anyhow!("the intake answer's upload challenge is not {CHALLENGE_LEN} bytes")
+        })?;
+        let message = upload_message(
+            &challenge,
+            &workload,
+            &name,
+            &sealed.enc,
+            &sealed.ciphertext,
+        );
+        upload["challenge"] = json!(STANDARD.encode(challenge));
+        upload["signature"] = json!(STANDARD.encode(key.sign(&message)));
+    }
+    let (status, answer) = tokio.block_on(request("/v1/secrets", upload))?;
     if status != 201 {
         return Err(Exit(
             1,

@@ -13,6 +13,9 @@ use tessera_runtime::audit::{AuditSink, JsonLinesAudit, NullAudit};
 use tessera_runtime::credentials::CredentialsHub;
 use tessera_runtime::keystore::KeyStore;
 use tessera_runtime::sealer::SimSealer;
+use tessera_runtime::secrets::upload_auth::{
+    Challenges, MAX_UPLOADERS, UploadAuthError, UploadPolicy, UploaderKey,
+};
 use tessera_runtime::secrets::{IntakeKey, SecretStore};
 use tessera_runtime::serve::{ServeState, router};
 use tessera_runtime::{Platform, hw};
@@ -42,6 +45,12 @@ pub struct Args {
     /// [default: http://LISTEN-ADDRESS].
     #[arg(long, value_name = "URL", value_parser = parse_issuer)]
     oidc_issuer: Option<String>,
+    /// An uploader's public key (Ed25519 or P-256, SubjectPublicKeyInfo PEM).
+    /// With any, every secret upload must be signed by one of them over a
+    /// single-use challenge; without any, uploads are accepted on a loopback
+    /// listener only. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    uploader: Vec<PathBuf>,
 }
 
 /// Longest issuer URL.
@@ -115,6 +124,24 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
     );
     let credentials = CredentialsHub::with_sealed_jwt_keys(attester.clone(), keys);
     let store = SecretStore::new(state_dir, sealer);
+    if args.uploader.len() > MAX_UPLOADERS {
+        return Err(bad_input(anyhow::anyhow!(
+            "{} --uploader keys: at most {MAX_UPLOADERS}",
+            args.uploader.len()
+        )));
+    }
+    let mut uploaders = Vec::with_capacity(args.uploader.len());
+    for path in &args.uploader {
+        let pem = super::read_bounded(path, 64 << 10, "uploader key")?;
+        let key = std::str::from_utf8(&pem)
+            .map_err(|_| UploadAuthError::Key("not UTF-8".into()))
+            .and_then(UploaderKey::from_public_key_pem)
+            .with_context(|| format!("uploader key {}", path.display()))
+            .map_err(bad_input)?;
+        uploaders.push(key);
+    }
+    let uploads = UploadPolicy::for_listener(args.listen, uploaders);
+    eprintln!("tessera: {}", uploads.describe());
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -137,6 +164,8 @@ pub fn run(args: Args, state_dir: &Path) -> Result<ExitCode, Exit> {
             credentials,
             trust_domain,
             issuer: issuer.clone(),
+            uploads,
+            challenges: Challenges::default(),
         });
         {
             use std::io::Write as _;

@@ -8,8 +8,8 @@
 //! | method | path | what |
 //! | --- | --- | --- |
 //! | `GET` | `/v1/health` | `{"status": "ok", "platform": "sim" \| "sev-snp" \| "tdx"}` |
-//! | `POST` | `/v1/secrets/intake` | the HPKE intake key with fresh evidence binding it to the client's nonce |
-//! | `POST` | `/v1/secrets` | a sealed secret for (workload, name); opened, then sealed at rest |
+//! | `POST` | `/v1/secrets/intake` | the HPKE intake key with fresh evidence binding it to the client's nonce, and an upload challenge |
+//! | `POST` | `/v1/secrets` | a sealed secret for (workload, name), signed by an uploader key when the service has some; opened, then sealed at rest |
 //! | `GET` | `/.well-known/openid-configuration` | OIDC discovery for this host's JWT-SVIDs |
 //! | `GET` | `/keys` | the JWKS that verifies them (`use: sig`) |
 //! | `GET` | `/v1/bundle` | the trust bundle as a SPIFFE bundle (JWKS: host CA + JWT key) |
@@ -54,6 +54,10 @@ pub struct ServeState {
     pub trust_domain: String,
     /// The OIDC issuer URL (`iss`).
     pub issuer: String,
+    /// Who may upload secrets.
+    pub uploads: crate::secrets::upload_auth::UploadPolicy,
+    /// The upload challenges issued with intake keys and not yet used.
+    pub challenges: crate::secrets::upload_auth::Challenges,
 }
 
 /// All routes, with the body limit applied.
@@ -86,6 +90,22 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    /// A 401 Unauthorized (the upload is not signed by an uploader key).
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            message: message.into(),
+        }
+    }
+
+    /// A 403 Forbidden (uploads are disabled on this service).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
             message: message.into(),
         }
     }

@@ -5,7 +5,8 @@
 //! ```json
 //! {"suite": {"kem_id": 32, "kdf_id": 1, "aead_id": 3, "name": "…"},
 //!  "public_key": "<base64, 32 bytes>", "platform": "sim",
-//!  "evidence": "<base64>", "report_data": "<128 hex digits>"}
+//!  "evidence": "<base64>", "report_data": "<128 hex digits>",
+//!  "upload_challenge": "<base64, 32 bytes>", "uploads": "open" | "signed" | "disabled"}
 //! ```
 //!
 //! where the evidence is produced for this request and carries
@@ -13,9 +14,12 @@
 //! ([`crate::secrets::intake`]).
 //!
 //! `POST /v1/secrets` with
-//! `{"workload": "spiffe://…", "name": "…", "enc": "<base64>", "ciphertext": "<base64>"}`
-//! opens the HPKE ciphertext (whose `info` names this workload and name),
-//! seals the secret at rest and answers `201 {"workload", "name", "replaced"}`.
+//! `{"workload": "spiffe://…", "name": "…", "enc": "<base64>", "ciphertext": "<base64>",
+//!   "challenge": "<base64>", "signature": "<base64>"}` (the last two when the
+//! service has uploader keys, see [`crate::secrets::upload_auth`]) checks the
+//! uploader (401/403 otherwise), opens the HPKE ciphertext (whose `info` names
+//! this workload and name), seals the secret at rest and answers
+//! `201 {"workload", "name", "replaced", "uploader"}`.
 
 use std::sync::Arc;
 
@@ -32,6 +36,7 @@ use tessera_host_api::SecretName;
 use super::{ApiError, ServeState, parse_json};
 use crate::audit::AuditEvent;
 use crate::secrets::intake::{self, AEAD_ID, KDF_ID, KEM_ID, SUITE_NAME};
+use crate::secrets::upload_auth::{self, UploadAuthError, UploadPolicy};
 use crate::spiffe::SpiffeId;
 
 /// The secret intake routes.
@@ -54,6 +59,10 @@ struct PutRequest {
     name: String,
     enc: String,
     ciphertext: String,
+    #[serde(default)]
+    challenge: Option<String>,
+    #[serde(default)]
+    signature: Option<String>,
 }
 
 fn b64(field: &str, text: &str) -> Result<Vec<u8>, ApiError> {
@@ -86,6 +95,12 @@ async fn intake_key(
         "platform": evidence.platform.as_str(),
         "evidence": STANDARD.encode(&evidence.blob),
         "report_data": hex::encode(report_data),
+        "upload_challenge": STANDARD.encode(state.challenges.issue()),
+        "uploads": match state.uploads {
+            UploadPolicy::Open => "open",
+            UploadPolicy::Disabled => "disabled",
+            UploadPolicy::Signed(_) => "signed",
+        },
     })))
 }
 
@@ -111,6 +126,30 @@ async fn put_secret(
         .map_err(|e| refuse(ApiError::bad_request(format!("`name`: {e}"))))?;
     let enc = b64("enc", &req.enc).map_err(refuse)?;
     let ciphertext = b64("ciphertext", &req.ciphertext).map_err(refuse)?;
+    let signed = match (&req.challenge, &req.signature) {
+        (Some(c), Some(s)) => Some((
+            b64("challenge", c).map_err(refuse)?,
+            b64("signature", s).map_err(refuse)?,
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(refuse(ApiError::bad_request(
+                "`challenge` and `signature` go together",
+            )));
+        }
+    };
+    let uploader = upload_auth::authorize(
+        &state.uploads,
+        &state.challenges,
+        signed.as_ref().map(|(c, s)| (&c[..], &s[..])),
+        |challenge| upload_auth::upload_message(challenge, &workload, &name, &enc, &ciphertext),
+    )
+    .map_err(|e| {
+        refuse(match e {
+            UploadAuthError::Disabled => ApiError::forbidden(e.to_string()),
+            _ => ApiError::unauthorized(e.to_string()),
+        })
+    })?;
     let secret = state
         .intake
         .open(&workload, &name, &enc, &ciphertext)
@@ -124,14 +163,17 @@ async fn put_secret(
             tracing::error!(workload = %workload, name = %name, "secret store: {e}");
             refuse(ApiError::unavailable(format!("secret store: {e}")))
         })?;
-    tracing::info!(workload = %workload, name = %name, replaced, "secret stored");
+    tracing::info!(workload = %workload, name = %name, replaced, uploader = uploader.as_deref().unwrap_or("-"), "secret stored");
     state.audit.record(AuditEvent::SecretStored {
         spiffe_id: workload.to_string(),
         name: name.to_string(),
         replaced,
+        uploader: uploader.clone(),
     });
     Ok((
         StatusCode::CREATED,
-        Json(json!({"workload": workload.as_str(), "name": name.as_str(), "replaced": replaced})),
+        Json(
+            json!({"workload": workload.as_str(), "name": name.as_str(), "replaced": replaced, "uploader": uploader}),
+        ),
     ))
 }
