@@ -127,7 +127,11 @@ fn image_runs_tessera_serve_as_the_vms_service_reachable_from_outside() {
     let deadline = Duration::from_secs(600);
     loop {
         let text = console.lock().unwrap().clone();
-        if text.contains("tessera-boot: service ready") {
+        // The last line a sim service VM prints once it listens, complete
+        // (the console arrives in chunks).
+        if text.contains("tessera-boot: sim-root: -----END PUBLIC KEY-----\n")
+            || text.contains("tessera-boot: sim-root: -----END PUBLIC KEY-----\r\n")
+        {
             break;
         }
         if let Some(status) = vm.0.try_wait().unwrap() {
@@ -254,7 +258,8 @@ fn image_runs_tessera_serve_as_the_vms_service_reachable_from_outside() {
     let signed = put(Some(&uploader));
     assert!(signed.status.success(), "{}", show(&signed));
     assert!(
-        String::from_utf8_lossy(&signed.stdout).contains("stored secret api-token"),
+        String::from_utf8_lossy(&signed.stdout).contains("stored secret api-token")
+            && String::from_utf8_lossy(&signed.stdout).contains("signed as uploader"),
         "{}",
         show(&signed)
     );

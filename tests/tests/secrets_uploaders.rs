@@ -96,6 +96,11 @@ fn a_service_with_uploader_keys_stores_only_uploads_signed_by_one_of_them() {
     for (name, key) in [("ed-token", &ed), ("ec-token", &ec)] {
         let out = put(s.path(), &url, name, Some(key), VALUE);
         assert!(out.status.success(), "{name}: {}", show(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("signed as uploader"),
+            "{name}: {}",
+            show(&out)
+        );
         assert_eq!(unseal_secret(s.path(), WORKLOAD, name), VALUE);
     }
     // Unsigned, or signed by a key the service does not list: refused, nothing stored.

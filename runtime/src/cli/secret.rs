@@ -292,8 +292,12 @@ fn put(args: PutArgs, state_dir: &Path) -> Result<ExitCode, Exit> {
         ));
     }
     println!(
-        "stored secret {name} for {workload} on a {} host (appraisal: accept{})",
+        "stored secret {name} for {workload} on a {} host (appraisal: accept{}{})",
         claims.platform,
+        match answer["uploader"].as_str() {
+            Some(id) => format!("; signed as uploader {id}"),
+            None => String::new(),
+        },
         if answer["replaced"] == json!(true) {
             "; replaced the earlier value"
         } else {
