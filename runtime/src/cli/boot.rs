@@ -277,28 +277,39 @@ fn run_service(
 /// The uploader public keys baked into the image (`*.pem` in `dir`, in name
 /// order); none when the directory does not exist.
 fn uploader_keys(dir: &Path) -> Result<Vec<PathBuf>, Exit> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(anyhow!("cannot read {}: {e}", dir.display()).into()),
-    };
-    let mut keys = Vec::new();
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    files_with_extension(dir, "pem", MAX_UPLOADERS, "uploader keys")
+}
+
+/// The files of `dir` ending in `.EXT`, in name order; more than `max` is bad input.
+fn files_with_extension(
+    dir: &Path,
+    ext: &str,
+    max: usize,
+    what: &str,
+) -> Result<Vec<PathBuf>, Exit> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the {what} directory {}", dir.display()))
+        .map_err(bad_input)?;
+    let mut found = Vec::new();
     for entry in entries {
         let path = entry
             .with_context(|| format!("reading {}", dir.display()))?
             .path();
-        if path.extension().is_some_and(|e| e == "pem") {
-            if keys.len() == MAX_UPLOADERS {
+        if path.extension().is_some_and(|e| e == ext) {
+            if found.len() == max {
                 return Err(bad_input(anyhow!(
-                    "{} holds more than {MAX_UPLOADERS} uploader keys",
+                    "{} holds more than {max} {what}",
                     dir.display()
                 )));
             }
-            keys.push(path);
+            found.push(path);
         }
     }
-    keys.sort();
-    Ok(keys)
+    found.sort();
+    Ok(found)
 }
 
 /// Prints the sim attester's root public key (public, and worthless outside
@@ -320,32 +331,20 @@ type Workload = (String, PathBuf, Option<PathBuf>);
 
 /// `NAME.wasm` files of `dir` in name order, each with `NAME.toml` when present.
 fn list_workloads(dir: &Path) -> Result<Vec<Workload>, Exit> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the workload directory {}", dir.display()))
-        .map_err(bad_input)?;
-    let mut found = Vec::new();
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("reading {}", dir.display()))?
-            .path();
-        if path.extension().is_some_and(|e| e == "wasm") {
-            if found.len() == MAX_WORKLOADS {
-                return Err(bad_input(anyhow!(
-                    "{} holds more than {MAX_WORKLOADS} workloads",
-                    dir.display()
-                )));
-            }
-            let name = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let manifest = path.with_extension("toml");
-            let manifest = manifest.is_file().then_some(manifest);
-            found.push((name, path, manifest));
-        }
-    }
-    found.sort();
-    Ok(found)
+    Ok(
+        files_with_extension(dir, "wasm", MAX_WORKLOADS, "workloads")?
+            .into_iter()
+            .map(|path| {
+                let name = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let manifest = path.with_extension("toml");
+                let manifest = manifest.is_file().then_some(manifest);
+                (name, path, manifest)
+            })
+            .collect(),
+    )
 }
 
 /// `finit_module`'s flag for a compressed module file the kernel decompresses
