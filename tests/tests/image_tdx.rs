@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use tessera_tests::{show, state, tessera, workspace};
+use tessera_tests::{show, state, tessera, workspace, write};
 
 /// Debian 12's `ovmf` package (2022.11-6+deb12u2): a unified OvmfPkgX64 build
 /// that carries TDX metadata (a TDVF) beside its SEV metadata.
@@ -156,7 +156,7 @@ fn firmware_that_is_not_a_tdvf_is_named_and_changes_no_reference_values() {
     let rv = dir.path().join("rv.json");
     std::fs::write(&rv, b"{\"launch_measurements\": {}}\n").unwrap();
     let ovmf = std::fs::read(debian_ovmf()).unwrap();
-    let truncated = tessera_tests::write(dir.path(), "truncated.fd", &ovmf[4096..]);
+    let truncated = write(dir.path(), "truncated.fd", &ovmf[4096..]);
     let mut bad_desc = ovmf.clone();
     // The descriptor's offset comes from the footer table; corrupt its signature.
     let from_end = {
@@ -168,9 +168,9 @@ fn firmware_that_is_not_a_tdvf_is_named_and_changes_no_reference_values() {
     };
     let at = ovmf.len() - from_end;
     bad_desc[at..at + 4].copy_from_slice(b"XXXX");
-    let bad_desc = tessera_tests::write(dir.path(), "bad-descriptor.fd", &bad_desc);
-    let random = tessera_tests::write(dir.path(), "random.fd", vec![0x5a; 8192]);
-    let odd = tessera_tests::write(dir.path(), "odd.fd", vec![0; 1000]);
+    let bad_desc = write(dir.path(), "bad-descriptor.fd", &bad_desc);
+    let random = write(dir.path(), "random.fd", vec![0x5a; 8192]);
+    let odd = write(dir.path(), "odd.fd", vec![0; 1000]);
     let rv_arg = rv.to_str().unwrap();
     for (args, expected) in [
         (
@@ -203,12 +203,6 @@ fn firmware_that_is_not_a_tdvf_is_named_and_changes_no_reference_values() {
     ] {
         let mut all = args.clone();
         all.extend_from_slice(&["--reference-values", rv_arg]);
-        // --reference-values without --tdvf is itself refused; keep the case's own reason.
-        let all = if args.contains(&"--tdvf") {
-            all
-        } else {
-            args.clone()
-        };
         let out = measure(st.path(), &all);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", show(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -228,10 +222,140 @@ fn firmware_that_is_not_a_tdvf_is_named_and_changes_no_reference_values() {
         &[
             "--ccel-log",
             &vector("tdx/ccel-cos/ccel_data.bin"),
+            "--pin-rtmr",
+            "1,4",
             "--reference-values",
             rv_arg,
         ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --tdvf"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RTMR indexes 0-3"));
+    assert_eq!(
+        std::fs::read(&rv).unwrap(),
+        b"{\"launch_measurements\": {}}\n"
+    );
+}
+
+/// RTMR `i` of a v4 quote, read from its bytes: the TD report body follows the
+/// 48-byte header, with RTMR0 at body offset 328.
+fn quote_rtmr(quote: &[u8], i: usize) -> String {
+    let start = 48 + 328 + 48 * i;
+    hex::encode(&quote[start..start + 48])
+}
+
+#[test]
+fn replayed_rtmrs_pin_kernel_and_command_line_in_reference_values() {
+    let st = state();
+    let rv = st.path().join("rv.json");
+    let log = vector("tdx/ccel-cos/ccel_data.bin");
+    let quote = vector("tdx/ccel-cos/quote.bin");
+    let quote_bytes = std::fs::read(&quote).unwrap();
+    let out = measure(
+        st.path(),
+        &[
+            "--ccel-log",
+            &log,
+            "--quote",
+            &quote,
+            "--reference-values",
+            rv.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let parsed =
+        tessera_runtime::appraisal::ReferenceValues::parse(&std::fs::read(&rv).unwrap()).unwrap();
+    assert_eq!(
+        parsed.tdx_rtmrs.len(),
+        2,
+        "RTMR1 and RTMR2 by default: {parsed:?}"
+    );
+    for i in [1, 2] {
+        assert_eq!(
+            parsed.tdx_rtmrs[&i.to_string()],
+            vec![quote_rtmr(&quote_bytes, i)],
+            "rtmr{i}"
+        );
+    }
+    assert!(parsed.launch_measurements.is_empty());
+
+    // A log that does not replay to the quote writes nothing.
+    let mut bytes = std::fs::read(&log).unwrap();
+    let parsed_log = tessera_tdx::ccel::EventLog::parse(&bytes).unwrap();
+    let last = parsed_log
+        .events()
+        .iter()
+        .rev()
+        .find(|e| e.rtmr().is_some() && e.sha384().is_some())
+        .unwrap()
+        .offset();
+    bytes[last..].fill(0xff);
+    let tampered = write(st.path(), "ccel.bin", &bytes);
+    let fresh = st.path().join("fresh.json");
+    let out = measure(
+        st.path(),
+        &[
+            "--ccel-log",
+            tampered.to_str().unwrap(),
+            "--quote",
+            &quote,
+            "--reference-values",
+            fresh.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        !fresh.exists(),
+        "a mismatching replay wrote reference values"
+    );
+}
+
+#[test]
+fn pinned_rtmrs_decide_the_appraisal_of_a_genuine_quote() {
+    let st = state();
+    let quote = vector("tdx/v4/quote.bin");
+    let collateral = vector("tdx/v4/collateral.json");
+    let bytes = std::fs::read(&quote).unwrap();
+    let verify = |rtmr2: &str| {
+        let rv = write(
+            st.path(),
+            "rv.json",
+            serde_json::json!({"tdx_rtmrs": {"1": [quote_rtmr(&bytes, 1)], "2": [rtmr2]}})
+                .to_string(),
+        );
+        tessera(
+            st.path(),
+            &[
+                "evidence",
+                "verify",
+                "--collateral",
+                &collateral,
+                "--at",
+                "2025-07-01T00:00:00Z",
+                "--reference-values",
+                rv.to_str().unwrap(),
+                "--json",
+                &quote,
+            ],
+        )
+    };
+    let accepted = verify(&quote_rtmr(&bytes, 2));
+    assert_eq!(accepted.status.code(), Some(0), "{}", show(&accepted));
+    let text = String::from_utf8_lossy(&accepted.stdout);
+    assert!(
+        text.contains("RTMR1 is in the reference values")
+            && text.contains("RTMR2 is in the reference values"),
+        "{text}"
+    );
+    // Another initrd or command line: a different RTMR2.
+    let other = hex::encode([0x5a; 48]);
+    let refused = verify(&other);
+    assert_eq!(refused.status.code(), Some(1), "{}", show(&refused));
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        text.contains(&format!(
+            "RTMR2 {} is not in the reference values",
+            quote_rtmr(&bytes, 2)
+        )),
+        "{text}"
+    );
 }

@@ -11,14 +11,22 @@ use crate::verifier::Claims;
 ///
 /// ```json
 /// {"launch_measurements": {"sev-snp": ["<96 hex>"], "tdx": ["<MRTD, 96 hex>"], "sim": ["<96 hex>"]},
+///  "tdx_rtmrs": {"1": ["<96 hex>"], "2": ["<96 hex>"]},
 ///  "snp_minimum_tcb": {"boot_loader": 3, "tee": 0, "snp": 8, "microcode": 115}}
 /// ```
+///
+/// `tdx_rtmrs` pins TDX runtime measurement registers by index ("0"–"3"):
+/// with direct boot the firmware measures the kernel into RTMR1 and the
+/// command line and initrd into RTMR2, which MRTD does not cover.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceValues {
     /// Allowed launch measurements per platform (lowercase hex).
     #[serde(default)]
     pub launch_measurements: BTreeMap<String, Vec<String>>,
+    /// Allowed TDX RTMR values per register index ("0"–"3"; lowercase hex).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tdx_rtmrs: BTreeMap<String, Vec<String>>,
     /// Minimum SNP TCB component versions (`boot_loader`, `tee`, `snp`, `microcode`, `fmc`).
     #[serde(default)]
     pub snp_minimum_tcb: BTreeMap<String, u64>,
@@ -29,7 +37,20 @@ impl ReferenceValues {
     pub fn parse(json: &[u8]) -> Result<Self, String> {
         let mut rv: Self =
             serde_json::from_slice(json).map_err(|e| format!("reference values: {e}"))?;
-        for list in rv.launch_measurements.values_mut() {
+        if let Some(bad) = rv
+            .tdx_rtmrs
+            .keys()
+            .find(|k| !matches!(k.as_str(), "0" | "1" | "2" | "3"))
+        {
+            return Err(format!(
+                "reference values: tdx_rtmrs key {bad:?} is not an RTMR index 0-3"
+            ));
+        }
+        for list in rv
+            .launch_measurements
+            .values_mut()
+            .chain(rv.tdx_rtmrs.values_mut())
+        {
             for m in list.iter_mut() {
                 if m.len() != 96 || !m.bytes().all(|b| b.is_ascii_hexdigit()) {
                     return Err(format!(

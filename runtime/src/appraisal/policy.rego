@@ -2,8 +2,8 @@
 #
 # Input: the verified claims of one piece of evidence (see ARCHITECTURE.md,
 # "Appraisal input"). Data: `data.settings` (allow_sim) and
-# `data.reference_values` (launch measurements and minimum TCBs, from the
-# image build).
+# `data.reference_values` (launch measurements, TDX RTMRs and minimum TCBs,
+# from the image build).
 #
 # Output: `findings`, a set of {claim, tier, reason}. `claim` is an EAR
 # trustworthiness-vector claim (hardware, configuration, executables,
@@ -109,6 +109,29 @@ findings contains f if {
 	count(reference_measurements) > 0
 	not input.launch_measurement in reference_measurements
 	f := {"claim": "executables", "tier": "contraindicated", "reason": sprintf("launch measurement %s is not in the reference values", [input.launch_measurement])}
+}
+
+# ---- executables (TDX): runtime measurement registers against reference values
+# MRTD covers the firmware only; with direct boot the firmware measures the
+# kernel into RTMR1 and the command line and initrd into RTMR2.
+
+reference_rtmrs := object.get(data.reference_values, "tdx_rtmrs", {})
+
+findings contains f if {
+	input.platform == "tdx"
+	some index, allowed in reference_rtmrs
+	count(allowed) > 0
+	input.tdx.body[sprintf("rtmr%s", [index])] in allowed
+	f := {"claim": "executables", "tier": "affirming", "reason": sprintf("RTMR%s is in the reference values", [index])}
+}
+
+findings contains f if {
+	input.platform == "tdx"
+	some index, allowed in reference_rtmrs
+	count(allowed) > 0
+	value := object.get(input.tdx.body, sprintf("rtmr%s", [index]), "absent")
+	not value in allowed
+	f := {"claim": "executables", "tier": "contraindicated", "reason": sprintf("RTMR%s %s is not in the reference values", [index, value])}
 }
 
 # ---- instance identity: REPORT_DATA binds what the relying party expects --

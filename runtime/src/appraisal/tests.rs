@@ -164,3 +164,59 @@ fn a_broken_or_silent_policy_never_accepts() {
         assert_eq!(r.verdict, Verdict::Reject, "{r:?}");
     }
 }
+
+#[test]
+fn tdx_rtmrs_in_the_reference_values_are_enforced() {
+    let rtmr = |b: u8| hex::encode([b; 48]);
+    let details = serde_json::json!({"tcb_status": "UpToDate", "advisory_ids": [],
+        "body": {"rtmr0": rtmr(0), "rtmr1": rtmr(1), "rtmr2": rtmr(2), "rtmr3": rtmr(3)}});
+    let c = claims(Platform::Tdx, false, details);
+    let pinned = |one: &str, two: &str| {
+        ReferenceValues::parse(
+            serde_json::json!({"tdx_rtmrs": {"1": [rtmr(9), one], "2": [two]}})
+                .to_string()
+                .as_bytes(),
+        )
+        .unwrap()
+    };
+    let r = appraise(
+        &Appraiser::production(&pinned(&rtmr(1), &rtmr(2).to_uppercase())).unwrap(),
+        &c,
+    );
+    assert_eq!(r.verdict, Verdict::Accept, "{r:?}");
+    assert!(
+        r.reasons
+            .iter()
+            .any(|x| x.contains("RTMR2 is in the reference values")),
+        "{r:?}"
+    );
+    let r = appraise(
+        &Appraiser::production(&pinned(&rtmr(1), &rtmr(7))).unwrap(),
+        &c,
+    );
+    assert_eq!(r.verdict, Verdict::Reject, "{r:?}");
+    assert_eq!(r.trust_vector["executables"], Tier::Contraindicated);
+    assert!(
+        r.reasons
+            .iter()
+            .any(|x| x.contains(&format!("RTMR2 {} is not in the reference values", rtmr(2)))),
+        "{r:?}"
+    );
+    // SNP evidence is not judged by TDX registers.
+    let snp_claims = claims(Platform::SevSnp, false, snp(0));
+    let r = appraise(
+        &Appraiser::production(&pinned(&rtmr(5), &rtmr(7))).unwrap(),
+        &snp_claims,
+    );
+    assert_eq!(r.verdict, Verdict::Accept, "{r:?}");
+    // Only register indexes 0-3 and 48-byte hex values are reference values.
+    for bad in [
+        serde_json::json!({"tdx_rtmrs": {"4": [rtmr(1)]}}),
+        serde_json::json!({"tdx_rtmrs": {"1": ["abcd"]}}),
+    ] {
+        assert!(
+            ReferenceValues::parse(bad.to_string().as_bytes()).is_err(),
+            "{bad}"
+        );
+    }
+}

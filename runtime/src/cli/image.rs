@@ -103,9 +103,10 @@ pub struct MeasureArgs {
     /// SEV-SNP: the guest features (SEV_FEATURES) word, hex [default: 0x1, as sev-snp-measure].
     #[arg(long, value_name = "HEX")]
     guest_features: Option<String>,
-    /// Add the launch measurement (SEV-SNP launch digest, TDX MRTD) to this
-    /// reference-values file (created if absent), the format
-    /// `tessera evidence verify --reference-values` reads.
+    /// Add the launch measurement (SEV-SNP launch digest, TDX MRTD) and, for
+    /// TDX with --ccel-log, the pinned RTMRs to this reference-values file
+    /// (created if absent), the format `tessera evidence verify
+    /// --reference-values` reads.
     #[arg(long, value_name = "FILE")]
     reference_values: Option<PathBuf>,
     /// TDX: the firmware (a TDVF, e.g. Debian's OVMF.fd) whose MRTD to compute.
@@ -117,6 +118,16 @@ pub struct MeasureArgs {
     /// TDX: the CCEL event log (the ACPI CCEL table's log area).
     #[arg(long, value_name = "FILE")]
     ccel_log: Option<PathBuf>,
+    /// TDX: which replayed RTMRs `--reference-values` pins (with direct boot,
+    /// 1 = kernel, 2 = command line and initrd; 0 depends on the VM's memory
+    /// and ACPI tables, 3 on the workloads run).
+    #[arg(
+        long,
+        value_name = "N,...",
+        value_delimiter = ',',
+        default_value = "1,2"
+    )]
+    pin_rtmr: Vec<u8>,
     /// TDX: a quote whose MRTD and RTMRs the computed values must equal (not
     /// verified here: use `tessera evidence verify` for its signature and TCB).
     #[arg(long, value_name = "FILE")]
@@ -202,10 +213,8 @@ fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
             "--platform tdx needs --tdvf (to compute MRTD), --ccel-log (to replay RTMR0..3), or both"
         )));
     }
-    if args.reference_values.is_some() && args.tdvf.is_none() {
-        return Err(bad_input(anyhow!(
-            "--reference-values records MRTD, which needs --tdvf"
-        )));
+    if args.pin_rtmr.iter().any(|&i| i > 3) {
+        return Err(bad_input(anyhow!("--pin-rtmr takes RTMR indexes 0-3")));
     }
     let quote = read_parsed(
         args.quote.as_deref(),
@@ -224,10 +233,6 @@ fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
         "CCEL event log",
         EventLog::parse,
     )?;
-    // Every input is checked before the reference-values file is touched.
-    if let (Some(path), Some(mrtd)) = (&args.reference_values, &mrtd) {
-        add_reference_value(path, "tdx", mrtd)?;
-    }
     let quote_mrtd = quote.as_ref().map(|q| hex::encode(q.body().mr_td));
     let mrtd_check = match (&mrtd, &quote_mrtd) {
         (Some(ours), Some(theirs)) => Some(ours == theirs),
@@ -271,6 +276,31 @@ fn measure_tdx(args: &MeasureArgs) -> Result<ExitCode, Exit> {
         if let Some(q) = &quote_mrtd {
             println!("quote mrtd: {q}");
         }
+    }
+    let rtmr_mismatch = matches!(rtmr_check, Some(Err(_)));
+    // The reference values are written only when every input was usable and
+    // agreed with the quote: MRTD (with --tdvf) and the pinned RTMRs (with --ccel-log).
+    if let Some(path) = &args.reference_values
+        && mrtd_check != Some(false)
+        && !rtmr_mismatch
+    {
+        let rtmrs = replayed.as_ref().map(|r| {
+            args.pin_rtmr
+                .iter()
+                .map(|&i| (i, hex::encode(r[usize::from(i)])))
+                .collect::<Vec<_>>()
+        });
+        update_reference_values(path, |rv| {
+            if let Some(mrtd) = &mrtd {
+                push_unique(
+                    rv.launch_measurements.entry("tdx".into()).or_default(),
+                    mrtd,
+                );
+            }
+            for (i, value) in rtmrs.iter().flatten() {
+                push_unique(rv.tdx_rtmrs.entry(i.to_string()).or_default(), value);
+            }
+        })?;
     }
     if mrtd_check == Some(false) {
         return Err(Exit(
@@ -317,9 +347,30 @@ where
         .map_err(bad_input)
 }
 
-/// Adds `digest` under `platform` to the reference-values file at `path`, keeping
-/// what is already there; the file is replaced atomically.
+/// Adds `digest` under `platform` to the reference-values file at `path`.
 fn add_reference_value(path: &Path, platform: &str, digest: &str) -> Result<(), Exit> {
+    update_reference_values(path, |rv| {
+        push_unique(
+            rv.launch_measurements
+                .entry(platform.to_owned())
+                .or_default(),
+            digest,
+        );
+    })
+}
+
+fn push_unique(list: &mut Vec<String>, value: &str) {
+    if !list.iter().any(|m| m == value) {
+        list.push(value.to_owned());
+    }
+}
+
+/// Applies `change` to the reference-values file at `path` (created if absent),
+/// keeping what is already there; the file is replaced atomically.
+fn update_reference_values(
+    path: &Path,
+    change: impl FnOnce(&mut ReferenceValues),
+) -> Result<(), Exit> {
     let mut rv = if path.exists() {
         ReferenceValues::parse(&read_bounded(
             path,
@@ -330,13 +381,7 @@ fn add_reference_value(path: &Path, platform: &str, digest: &str) -> Result<(), 
     } else {
         ReferenceValues::default()
     };
-    let list = rv
-        .launch_measurements
-        .entry(platform.to_owned())
-        .or_default();
-    if !list.iter().any(|m| m == digest) {
-        list.push(digest.to_owned());
-    }
+    change(&mut rv);
     let mut text = serde_json::to_string_pretty(&rv).context("encoding reference values")?;
     text.push('\n');
     let tmp = path.with_extension("tmp");
