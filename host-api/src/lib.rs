@@ -72,6 +72,7 @@ mod connections;
 mod credentials;
 mod ctx;
 mod identity;
+mod names;
 mod secret_name;
 mod secrets;
 mod services;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::names::{NameFault, check_name};
+
 /// A secret's name, checked: 1 to [`SecretName::MAX_LEN`] bytes of
 /// `[A-Za-z0-9._-]`, not starting with a dot (so it is safe in a file name,
 /// a manifest key and a `${secret:NAME}` placeholder).
@@ -29,15 +31,10 @@ impl SecretName {
 
     /// Parses a secret name.
     pub fn parse(name: &str) -> Result<Self, SecretNameError> {
-        if name.is_empty() || name.len() > Self::MAX_LEN {
-            return Err(SecretNameError::Length { len: name.len() });
-        }
-        let ok = name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if !ok || name.starts_with('.') {
-            return Err(SecretNameError::Charset);
-        }
+        check_name(name, Self::MAX_LEN).map_err(|fault| match fault {
+            NameFault::Length(len) => SecretNameError::Length { len },
+            NameFault::Charset => SecretNameError::Charset,
+        })?;
         Ok(Self(name.to_owned()))
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha512};
 
+use crate::names::{NameFault, check_name};
 use crate::secret_name::SecretName;
 use crate::secrets::SecretHandle;
 
@@ -102,15 +103,10 @@ impl KeyName {
 
     /// Parses a guest-supplied key name.
     pub fn parse(name: &str) -> Result<Self, KeyNameError> {
-        if name.is_empty() || name.len() > Self::MAX_LEN {
-            return Err(KeyNameError::Length { len: name.len() });
-        }
-        let ok = name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-        if !ok || name.starts_with('.') {
-            return Err(KeyNameError::Charset);
-        }
+        check_name(name, Self::MAX_LEN).map_err(|fault| match fault {
+            NameFault::Length(len) => KeyNameError::Length { len },
+            NameFault::Charset => KeyNameError::Charset,
+        })?;
         Ok(Self(name.to_owned()))
     }
 
