@@ -11,10 +11,11 @@ use tessera_tests::{show, state, tessera, workspace, write};
 const DEBIAN_OVMF: &str = "/usr/share/ovmf/OVMF.fd";
 /// SHA-256 of that file; the known answers below are for exactly these bytes.
 const DEBIAN_OVMF_SHA256: &str = "7b456907dd0786d415999e801a1ac4637b8ed4d7cf5378cfc6edbe5e574dd773";
-/// Its MRTD, computed outside this project by two public implementations
-/// (dstack-mr's TDVF measurement, for both orders, and a standalone Python
-/// MRTD predictor, for the per-page order); Tessera's own code was written
-/// from the TDX module's TDH.MEM.PAGE.ADD / TDH.MR.EXTEND definitions.
+/// Its MRTD, computed outside this project with other people's code (run
+/// beside the repository, not committed): the per-page value by a public
+/// Python TDX measurement predictor, the two-pass value with dstack-mr's
+/// two-pass order. Tessera's own code was written from the TDX module's
+/// TDH.MEM.PAGE.ADD / TDH.MR.EXTEND definitions.
 const DEBIAN_OVMF_MRTD_PER_PAGE: &str = "4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a08de4057fb887fed0744d5631a212967fb231c47";
 const DEBIAN_OVMF_MRTD_TWO_PASS: &str = "acccbcc870a381adab0d3919d90a7f268ac3b0364771f202ed4bb4e892d045b33db3b32e6924cba830a724eed443f7e1";
 
