@@ -386,6 +386,7 @@ fn image_builds_reproducibly_and_boots_under_qemu_running_a_workload_on_the_sim(
         "tessera-boot: module tdx-guest: no such device on this machine",
         "tessera-boot: configfs-tsm: /sys/kernel/config/tsm/report present",
         "tessera-boot: tessera 0.1.0 starting; attester: sim",
+        "tessera-boot: network: loopback only",
         "tessera-boot: WARNING: the attester is SIMULATED",
         "tessera-boot: running workload hello-identity",
         "\"spiffe_id\":\"spiffe://tessera.local/workload/hello-identity\"",

@@ -158,16 +158,18 @@ fn boot(args: &Args, state_dir: &Path, pid1: bool) -> Result<usize, Exit> {
         );
     }
     if pid1 {
-        configure_network(service.net.as_ref()).map_err(|e| anyhow!("network: {e}"))?;
-        match &service.net {
-            Some(n) => say(&format!(
+        match (configure_network(service.net.as_ref()), &service.net) {
+            // A network the command line asks for is required; loopback alone is not.
+            (Err(e), Some(_)) => return Err(anyhow!("network: {e}").into()),
+            (Err(e), None) => say(&format!("network: loopback not configured: {e}")),
+            (Ok(()), Some(n)) => say(&format!(
                 "network: {} {}/{}{}",
                 n.iface,
                 n.address,
                 n.prefix,
                 n.gateway.map(|g| format!(" via {g}")).unwrap_or_default()
             )),
-            None => say("network: loopback only"),
+            (Ok(()), None) => say("network: loopback only"),
         }
     }
     let workloads = list_workloads(&args.workloads)?;
