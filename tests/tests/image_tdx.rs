@@ -2,7 +2,7 @@
 //! --tdvf` computes MRTD from a TDVF (Debian's `OVMF.fd` is one), records it in
 //! the reference values the TDX appraisal reads, and compares it with a quote.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tessera_tests::{show, state, tessera, workspace, write};
 
@@ -237,6 +237,57 @@ fn firmware_that_is_not_a_tdvf_is_named_and_changes_no_reference_values() {
     );
 }
 
+/// The COS vector's event log, cut before its last measured event: it still
+/// parses, but no longer replays to its quote's RTMRs.
+fn cut_cos_log(dir: &Path) -> PathBuf {
+    let mut bytes = std::fs::read(vector("tdx/ccel-cos/ccel_data.bin")).unwrap();
+    let parsed = tessera_tdx::ccel::EventLog::parse(&bytes).unwrap();
+    let last = parsed
+        .events()
+        .iter()
+        .rev()
+        .find(|e| e.rtmr().is_some() && e.sha384().is_some())
+        .unwrap()
+        .offset();
+    bytes[last..].fill(0xff);
+    write(dir, "ccel-cut.bin", &bytes)
+}
+
+#[test]
+fn tdx_replay_of_the_cos_event_log_matches_its_quote() {
+    let st = state();
+    let log = vector("tdx/ccel-cos/ccel_data.bin");
+    let quote = vector("tdx/ccel-cos/quote.bin");
+    let out = measure(
+        st.path(),
+        &["--json", "--ccel-log", &log, "--quote", &quote],
+    );
+    assert!(out.status.success(), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches_quote"], true);
+    assert_eq!(v["events"], 43);
+    let quote_bytes = std::fs::read(&quote).unwrap();
+    for i in 0..3 {
+        assert_eq!(
+            v["rtmrs"][i].as_str().unwrap(),
+            quote_rtmr(&quote_bytes, i),
+            "rtmr{i}"
+        );
+    }
+    // A log that no longer replays to the quote: exit 1.
+    let cut = cut_cos_log(st.path());
+    let out = measure(
+        st.path(),
+        &["--ccel-log", cut.to_str().unwrap(), "--quote", &quote],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("does not match the quote"),
+        "{}",
+        show(&out)
+    );
+}
+
 /// RTMR `i` of a v4 quote, read from its bytes: the TD report body follows the
 /// 48-byte header, with RTMR0 at body offset 328.
 fn quote_rtmr(quote: &[u8], i: usize) -> String {
@@ -280,17 +331,7 @@ fn replayed_rtmrs_pin_kernel_and_command_line_in_reference_values() {
     assert!(parsed.launch_measurements.is_empty());
 
     // A log that does not replay to the quote writes nothing.
-    let mut bytes = std::fs::read(&log).unwrap();
-    let parsed_log = tessera_tdx::ccel::EventLog::parse(&bytes).unwrap();
-    let last = parsed_log
-        .events()
-        .iter()
-        .rev()
-        .find(|e| e.rtmr().is_some() && e.sha384().is_some())
-        .unwrap()
-        .offset();
-    bytes[last..].fill(0xff);
-    let tampered = write(st.path(), "ccel.bin", &bytes);
+    let tampered = cut_cos_log(st.path());
     let fresh = st.path().join("fresh.json");
     let out = measure(
         st.path(),
