@@ -1,6 +1,6 @@
 //! The confidential-VM image: `tessera image measure` against the independent
-//! `sev-snp-measure` (PyPI), reference values the appraisal reads, TDX event-log
-//! replay, and `images/build.sh` — reproducible bytes and a boot under QEMU.
+//! `sev-snp-measure` (PyPI), reference values the appraisal reads, and
+//! `images/build.sh` — reproducible bytes and a boot under QEMU (TDX: image_tdx.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
