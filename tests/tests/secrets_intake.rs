@@ -367,7 +367,9 @@ fn tampering_proxy(
     (addr, uploaded)
 }
 
-fn put_through_proxy(tamper: fn(&mut serde_json::Value)) -> (std::process::Output, bool) {
+/// `secret put` through a proxy that applies `tamper` to the intake answer:
+/// the client's output, whether it uploaded, and whether anything was stored.
+fn put_through_proxy(tamper: fn(&mut serde_json::Value)) -> (std::process::Output, bool, bool) {
     let s = state();
     let server = Server::start(s.path(), s.path(), &[]);
     let (proxy, uploaded) = tampering_proxy(server.addr.clone(), tamper);
@@ -386,40 +388,24 @@ fn put_through_proxy(tamper: fn(&mut serde_json::Value)) -> (std::process::Outpu
         ],
         VALUE,
     );
-    assert!(!s.path().join("secrets").exists(), "something was stored");
-    (out, uploaded.load(std::sync::atomic::Ordering::SeqCst))
+    let stored = s.path().join("secrets").exists();
+    (
+        out,
+        uploaded.load(std::sync::atomic::Ordering::SeqCst),
+        stored,
+    )
 }
 
 #[test]
 fn an_untampered_proxy_passes_so_the_tamper_tests_mean_something() {
-    let (out, uploaded) = {
-        let s = state();
-        let server = Server::start(s.path(), s.path(), &[]);
-        let (proxy, uploaded) = tampering_proxy(server.addr.clone(), |_| {});
-        let url = format!("http://{proxy}");
-        let out = secret_put(
-            s.path(),
-            &[
-                "--workload",
-                WORKLOAD,
-                "--name",
-                "t",
-                "--server",
-                &url,
-                "--policy",
-                "dev",
-            ],
-            VALUE,
-        );
-        (out, uploaded.load(std::sync::atomic::Ordering::SeqCst))
-    };
+    let (out, uploaded, stored) = put_through_proxy(|_| {});
     assert!(out.status.success(), "{}", show(&out));
-    assert!(uploaded);
+    assert!(uploaded && stored);
 }
 
 #[test]
 fn a_substituted_intake_key_is_refused_and_nothing_is_uploaded() {
-    let (out, uploaded) = put_through_proxy(|v| {
+    let (out, uploaded, stored) = put_through_proxy(|v| {
         // An attacker's key with the host's genuine evidence.
         v["public_key"] = serde_json::json!(STANDARD.encode([9u8; 32]));
     });
@@ -430,11 +416,12 @@ fn a_substituted_intake_key_is_refused_and_nothing_is_uploaded() {
         show(&out)
     );
     assert!(!uploaded, "the client uploaded after a failed check");
+    assert!(!stored, "something was stored");
 }
 
 #[test]
 fn tampered_evidence_is_refused_and_nothing_is_uploaded() {
-    let (out, uploaded) = put_through_proxy(|v| {
+    let (out, uploaded, stored) = put_through_proxy(|v| {
         let mut ev = b64(v["evidence"].as_str().unwrap());
         ev[100] ^= 1;
         v["evidence"] = serde_json::json!(STANDARD.encode(ev));
