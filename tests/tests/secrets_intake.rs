@@ -433,6 +433,7 @@ fn tampered_evidence_is_refused_and_nothing_is_uploaded() {
         show(&out)
     );
     assert!(!uploaded);
+    assert!(!stored, "something was stored");
 }
 
 #[test]
