@@ -216,14 +216,11 @@ fn a_server_refuses_a_client_whose_measurement_it_does_not_list() {
     assert!(!client.status.success(), "client: {}", show(&client));
 }
 
-#[test]
-fn a_workload_without_the_connections_capability_is_denied() {
+/// `mtls-peer serve ADDRESS` under a manifest of `manifest` is denied (exit 1)
+/// with `reason` on stderr.
+fn serve_is_denied(manifest: &str, address: &str, reason: &str) {
     let dir = state();
-    let manifest = write(
-        dir.path(),
-        "m.toml",
-        "name = \"server\"\ncapabilities = [\"credentials\"]\n",
-    );
+    let manifest = write(dir.path(), "m.toml", manifest);
     let out = tessera(
         dir.path(),
         &[
@@ -233,41 +230,31 @@ fn a_workload_without_the_connections_capability_is_denied() {
             guest("mtls-peer").to_str().unwrap(),
             "--",
             "serve",
-            "127.0.0.1:0",
+            address,
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("needs the `connections` capability"),
+        String::from_utf8_lossy(&out.stderr).contains(reason),
         "{}",
         show(&out)
     );
 }
 
 #[test]
+fn a_workload_without_the_connections_capability_is_denied() {
+    serve_is_denied(
+        "name = \"server\"\ncapabilities = [\"credentials\"]\n",
+        "127.0.0.1:0",
+        "needs the `connections` capability",
+    );
+}
+
+#[test]
 fn listening_on_a_non_loopback_address_needs_the_manifest() {
-    let dir = state();
-    let manifest = write(
-        dir.path(),
-        "m.toml",
+    serve_is_denied(
         "name = \"server\"\ncapabilities = [\"connections\"]\n",
-    );
-    let out = tessera(
-        dir.path(),
-        &[
-            "run",
-            "--manifest",
-            manifest.to_str().unwrap(),
-            guest("mtls-peer").to_str().unwrap(),
-            "--",
-            "serve",
-            "0.0.0.0:0",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("the manifest's `listen` does not list it"),
-        "{}",
-        show(&out)
+        "0.0.0.0:0",
+        "the manifest's `listen` does not list it",
     );
 }
