@@ -250,6 +250,22 @@ async fn a_client_expecting_another_spiffe_id_refuses_the_server() {
     assert_eq!(refused_events(&audit), vec![reason.to_string()]);
 }
 
+/// Host A's client presents `client_svid` to host B's server (each trusting
+/// the other's sim root, dev policy, the usual measurements); B's refusal.
+async fn server_refusal(client_svid: Arc<X509Svid>, a: &Host, b: &Host) -> PeerError {
+    let client = tls(
+        client_svid,
+        verifier(dev(), &[b], policy(&[("server", SERVER_M)])),
+        &Arc::new(MemoryAudit::default()),
+    );
+    let server = tls(
+        svid(b, "server", SERVER_M),
+        verifier(dev(), &[a], policy(&[("client", CLIENT_M)])),
+        &Arc::new(MemoryAudit::default()),
+    );
+    refusal(&exchange(&client, &server, None).await.server)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_svid_is_refused() {
     let two_hours_ago = SystemTime::now() - Duration::from_secs(2 * 3600);
@@ -260,18 +276,7 @@ async fn an_expired_svid_is_refused() {
             .issue_svid(&id("client"), &CLIENT_M, two_hours_ago, SVID_LIFETIME)
             .unwrap(),
     );
-    let client = tls(
-        expired,
-        verifier(dev(), &[&b], policy(&[("server", SERVER_M)])),
-        &Arc::new(MemoryAudit::default()),
-    );
-    let server = tls(
-        svid(&b, "server", SERVER_M),
-        verifier(dev(), &[&a], policy(&[("client", CLIENT_M)])),
-        &Arc::new(MemoryAudit::default()),
-    );
-    let out = exchange(&client, &server, None).await;
-    let reason = refusal(&out.server);
+    let reason = server_refusal(expired, &a, &b).await;
     assert_eq!(reason, PeerError::Chain("the SVID has expired".into()));
 }
 
@@ -300,18 +305,7 @@ async fn a_ca_carrying_a_copy_of_another_hosts_evidence_is_refused() {
             .issue_svid(&id("client"), &CLIENT_M, SystemTime::now(), SVID_LIFETIME)
             .unwrap(),
     );
-    let client = tls(
-        forged,
-        verifier(dev(), &[&b], policy(&[("server", SERVER_M)])),
-        &Arc::new(MemoryAudit::default()),
-    );
-    let server = tls(
-        svid(&b, "server", SERVER_M),
-        verifier(dev(), &[&a], policy(&[("client", CLIENT_M)])),
-        &Arc::new(MemoryAudit::default()),
-    );
-    let out = exchange(&client, &server, None).await;
-    let reason = refusal(&out.server);
+    let reason = server_refusal(forged, &a, &b).await;
     assert_eq!(
         reason,
         PeerError::Evidence("the evidence does not bind this CA key (report data differs)".into())
