@@ -10,8 +10,11 @@
 //!
 //! Exit status: 0 on success, 1 if a host call failed, 2 on bad arguments.
 
-use std::io::Write as _;
 use std::process::ExitCode;
+
+#[path = "../../shared/dump_memory.rs"]
+mod dump;
+use dump::dump_memory;
 
 use tessera_sdk::{Algorithm, SigningKey};
 
@@ -73,32 +76,4 @@ fn use_key(
     let signature = key.sign(message.as_bytes())?;
     let evidence = tessera_sdk::attest(&key, NONCE)?;
     Ok((key, signature, evidence))
-}
-
-/// Writes all of linear memory to stdout; returns the number of bytes written.
-#[cfg(target_arch = "wasm32")]
-fn dump_memory() -> std::io::Result<usize> {
-    const PAGE: usize = 65536;
-    let len = core::arch::wasm32::memory_size(0) * PAGE;
-    // No Rust allocation spans linear memory, so the pointer is made from the
-    // bare address, with exposed provenance (as for memory-mapped I/O).
-    let start = std::ptr::with_exposed_provenance::<u8>(1);
-    #[allow(unsafe_code)]
-    // SAFETY: on wasm32 every address in `1..len` is inside linear memory 0
-    // (`memory_size` pages of 64 KiB, and memory never shrinks), so the range is
-    // allocated and readable, and `u8` needs no alignment. Address 0 is skipped
-    // because a slice may not start at the null pointer. The program is
-    // single-threaded and the slice is only read; bytes that the write itself
-    // changes (stack, stdout's buffer) are simply dumped as they are then.
-    let memory = unsafe { std::slice::from_raw_parts(start, len - 1) };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&[0])?;
-    stdout.write_all(memory)?;
-    stdout.flush()?;
-    Ok(len)
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn dump_memory() -> std::io::Result<usize> {
-    Err(std::io::Error::other("memdump only works on wasm32"))
 }

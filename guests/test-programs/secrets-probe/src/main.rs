@@ -20,6 +20,10 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+#[path = "../../shared/dump_memory.rs"]
+mod dump;
+use dump::dump_memory;
+
 use tessera_sdk::{Secret, secret_placeholder};
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{Fields, Method, OutgoingBody, OutgoingRequest, Scheme};
@@ -158,28 +162,4 @@ fn escape(text: &str) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Writes all of linear memory to stdout; returns the number of bytes written.
-#[cfg(target_arch = "wasm32")]
-fn dump_memory() -> std::io::Result<usize> {
-    const PAGE: usize = 65536;
-    let len = core::arch::wasm32::memory_size(0) * PAGE;
-    let start = std::ptr::with_exposed_provenance::<u8>(1);
-    #[allow(unsafe_code)]
-    // SAFETY: as in the `memdump` test program: on wasm32 every address in
-    // `1..len` is inside linear memory 0, which never shrinks; `u8` needs no
-    // alignment; address 0 is skipped because a slice may not start at null.
-    // The program is single-threaded and the slice is only read.
-    let memory = unsafe { std::slice::from_raw_parts(start, len - 1) };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&[0])?;
-    stdout.write_all(memory)?;
-    stdout.flush()?;
-    Ok(len)
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn dump_memory() -> std::io::Result<usize> {
-    Err(std::io::Error::other("secrets-probe only dumps memory on wasm32"))
 }
