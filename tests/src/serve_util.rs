@@ -206,6 +206,21 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Asserts that no file under `dir` holds any of `needles`.
+pub fn assert_no_file_holds(dir: &Path, needles: &[&[u8]]) {
+    for f in walk(dir) {
+        let bytes = std::fs::read(&f).unwrap();
+        for needle in needles {
+            assert!(
+                !crate::contains(&bytes, needle),
+                "{} holds {:?}",
+                f.display(),
+                String::from_utf8_lossy(&needle[..needle.len().min(8)])
+            );
+        }
+    }
+}
+
 /// `tessera secret put …` with `value` on stdin.
 pub fn secret_put(state: &Path, args: &[&str], value: &[u8]) -> std::process::Output {
     let mut child = Command::new(tessera_bin())

@@ -79,13 +79,7 @@ fn assert_nowhere(state: &Path, out: &Output, dump: &[u8], secret: &[u8]) {
         contains(&audit, br#""event":"secret-used""#),
         "no audit of the use"
     );
-    for f in walk(state) {
-        assert!(
-            !contains(&std::fs::read(&f).unwrap(), secret),
-            "{} holds the secret in plaintext",
-            f.display()
-        );
-    }
+    assert_no_file_holds(state, &[secret]);
 }
 
 const HMAC_MANIFEST: &str = r#"

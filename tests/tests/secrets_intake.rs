@@ -83,13 +83,7 @@ fn the_intake_key_is_new_for_each_server_process_and_never_written() {
     let pk2 = intake(&second.addr, &[7; 32]).json()["public_key"].clone();
     assert_ne!(pk1, pk2);
     let raw = b64(pk2.as_str().unwrap());
-    for f in walk(s.path()) {
-        assert!(
-            !contains(&std::fs::read(&f).unwrap(), &raw),
-            "{}",
-            f.display()
-        );
-    }
+    assert_no_file_holds(s.path(), &[&raw]);
 }
 
 #[test]
@@ -180,14 +174,7 @@ fn secret_put_with_the_dev_policy_stores_the_secret_sealed_at_rest() {
     }
     let log = std::fs::read(&audit).unwrap();
     assert!(contains(&log, br#""event":"secret-stored""#));
-    for f in walk(s.path()) {
-        let bytes = std::fs::read(&f).unwrap();
-        assert!(
-            !contains(&bytes, VALUE) && !contains(&bytes, b"second value"),
-            "{}",
-            f.display()
-        );
-    }
+    assert_no_file_holds(s.path(), &[VALUE, b"second value"]);
 }
 
 #[test]
