@@ -102,24 +102,9 @@ fn mrtd_goes_into_reference_values_that_the_tdx_appraisal_enforces() {
     // A genuine quote from a TD on other firmware: accepted without reference
     // values, refused with them, and the refusal names its MRTD.
     let quote = vector("tdx/v4/quote.bin");
-    let collateral = vector("tdx/v4/collateral.json");
-    let verify = |extra: &[&str]| {
-        let mut args = vec![
-            "evidence",
-            "verify",
-            "--collateral",
-            &collateral,
-            "--at",
-            "2025-07-01T00:00:00Z",
-            "--json",
-        ];
-        args.extend_from_slice(extra);
-        args.push(&quote);
-        tessera(st.path(), &args)
-    };
-    let plain = verify(&[]);
+    let plain = verify_v4_quote(st.path(), None);
     assert_eq!(plain.status.code(), Some(0), "{}", show(&plain));
-    let pinned = verify(&["--reference-values", rv.to_str().unwrap()]);
+    let pinned = verify_v4_quote(st.path(), Some(&rv));
     assert_eq!(pinned.status.code(), Some(1), "{}", show(&pinned));
     let text = String::from_utf8_lossy(&pinned.stdout);
     assert!(
@@ -288,6 +273,19 @@ fn tdx_replay_of_the_cos_event_log_matches_its_quote() {
     );
 }
 
+/// `tessera evidence verify --json` of the genuine v4 quote vector at its
+/// pinned time, with `reference_values` if given.
+fn verify_v4_quote(state: &Path, reference_values: Option<&Path>) -> std::process::Output {
+    let (quote, collateral) = (vector("tdx/v4/quote.bin"), vector("tdx/v4/collateral.json"));
+    let mut args = vec!["evidence", "verify", "--collateral", &collateral];
+    args.extend_from_slice(&["--at", "2025-07-01T00:00:00Z", "--json"]);
+    if let Some(rv) = reference_values {
+        args.extend_from_slice(&["--reference-values", rv.to_str().unwrap()]);
+    }
+    args.push(&quote);
+    tessera(state, &args)
+}
+
 /// RTMR `i` of a v4 quote, read from its bytes: the TD report body follows the
 /// 48-byte header, with RTMR0 at body offset 328.
 fn quote_rtmr(quote: &[u8], i: usize) -> String {
@@ -354,9 +352,7 @@ fn replayed_rtmrs_pin_kernel_and_command_line_in_reference_values() {
 #[test]
 fn pinned_rtmrs_decide_the_appraisal_of_a_genuine_quote() {
     let st = state();
-    let quote = vector("tdx/v4/quote.bin");
-    let collateral = vector("tdx/v4/collateral.json");
-    let bytes = std::fs::read(&quote).unwrap();
+    let bytes = std::fs::read(vector("tdx/v4/quote.bin")).unwrap();
     let verify = |rtmr2: &str| {
         let rv = write(
             st.path(),
@@ -364,21 +360,7 @@ fn pinned_rtmrs_decide_the_appraisal_of_a_genuine_quote() {
             serde_json::json!({"tdx_rtmrs": {"1": [quote_rtmr(&bytes, 1)], "2": [rtmr2]}})
                 .to_string(),
         );
-        tessera(
-            st.path(),
-            &[
-                "evidence",
-                "verify",
-                "--collateral",
-                &collateral,
-                "--at",
-                "2025-07-01T00:00:00Z",
-                "--reference-values",
-                rv.to_str().unwrap(),
-                "--json",
-                &quote,
-            ],
-        )
+        verify_v4_quote(st.path(), Some(&rv))
     };
     let accepted = verify(&quote_rtmr(&bytes, 2));
     assert_eq!(accepted.status.code(), Some(0), "{}", show(&accepted));
